@@ -1,0 +1,127 @@
+import { RE2JS } from 're2js';
+import { checkSync } from 'recheck';
+import { RegexSyntaxError, translateRegex, type TranslatedRegex } from './regex-dialect.js';
+
+/** Which engine matches a url: V8 for patterns proven safe, RE2 (linear time) for the rest. */
+export type MatchEngine = 'v8' | 'linear';
+
+/** Groups of a successful match: `[whole, group1, …]`, unmatched groups undefined. */
+export interface UrlMatch {
+  groups: Array<string | undefined>;
+  named: Map<string, number>;
+}
+
+/** A compiled, anchored App Engine url pattern (`^(?:url)$`), safe against catastrophic backtracking. */
+export interface UrlPattern {
+  source: string;
+  /** The anchored JavaScript source, for display. */
+  regex: string;
+  engine: MatchEngine;
+  groupCount: number;
+  groupNames: Map<string, number>;
+  /** Matches a decoded path (never the query); null when it does not match. */
+  match(path: string): UrlMatch | null;
+}
+
+export class UrlPatternError extends Error {
+  constructor(
+    message: string,
+    readonly offset?: number,
+  ) {
+    super(message);
+  }
+}
+
+const classified = new Map<string, 'safe' | 'exponential' | 'polynomial' | 'unknown'>();
+
+/**
+ * How the pattern's worst case grows with input length, by static analysis (recheck's automaton
+ * checker, deterministic). Exponential patterns are refused; polynomial or unproven ones are run
+ * on a linear-time engine instead of V8's backtracking one.
+ */
+function classify(anchored: string): 'safe' | 'exponential' | 'polynomial' | 'unknown' {
+  let verdict = classified.get(anchored);
+  if (verdict === undefined) {
+    const result = checkSync(anchored, '', { checker: 'automaton', timeout: 5000 });
+    verdict =
+      result.status === 'safe'
+        ? 'safe'
+        : result.status === 'vulnerable'
+          ? result.complexity.type === 'exponential'
+            ? 'exponential'
+            : 'polynomial'
+          : 'unknown';
+    classified.set(anchored, verdict);
+  }
+  return verdict;
+}
+
+function translate(source: string): TranslatedRegex {
+  try {
+    return translateRegex(source);
+  } catch (err) {
+    if (err instanceof RegexSyntaxError) throw new UrlPatternError(err.message, err.offset);
+    throw err;
+  }
+}
+
+/** Compiles a handler `url` (or a static_dir prefix turned into a pattern). */
+export function compileUrlPattern(source: string): UrlPattern {
+  const t = translate(source);
+  const regex = `^(?:${t.js})$`;
+  let v8: RegExp;
+  try {
+    v8 = new RegExp(regex);
+  } catch (err) {
+    throw new UrlPatternError(`not a valid regular expression: ${(err as Error).message}`);
+  }
+  const verdict = classify(regex);
+  if (verdict === 'exponential') {
+    throw new UrlPatternError(
+      'this pattern can backtrack catastrophically (exponential time on some paths); remove the nested repetition, e.g. write /(a+)+ as /a+',
+    );
+  }
+  const base = { source, regex, groupCount: t.groupCount, groupNames: t.groupNames };
+  if (verdict === 'safe') {
+    return {
+      ...base,
+      engine: 'v8',
+      match(path) {
+        const m = v8.exec(path);
+        return m ? { groups: Array.from(m), named: t.groupNames } : null;
+      },
+    };
+  }
+  let re2: RE2JS;
+  try {
+    re2 = RE2JS.compile(`^(?:${t.re2})$`);
+  } catch (err) {
+    throw new UrlPatternError(`cannot be matched in linear time: ${(err as Error).message}`);
+  }
+  return {
+    ...base,
+    engine: 'linear',
+    match(path) {
+      const m = re2.matcher(path);
+      if (!m.matches()) return null;
+      const groups: Array<string | undefined> = [];
+      for (let g = 0; g <= t.groupCount; g++) groups.push(m.group(g) ?? undefined);
+      return { groups, named: t.groupNames };
+    },
+  };
+}
+
+/** Compiles a file-path regex (`upload`, `skip_files`), matched against the app's own file names only. */
+export function compileFileRegex(source: string, anchor: 'full' | 'start'): RegExp {
+  const t = translate(source);
+  try {
+    return new RegExp(anchor === 'full' ? `^(?:${t.js})$` : `^(?:${t.js})`);
+  } catch (err) {
+    throw new UrlPatternError(`not a valid regular expression: ${(err as Error).message}`);
+  }
+}
+
+/** Escapes a literal string for use inside an App Engine pattern. */
+export function escapeRegexLiteral(text: string): string {
+  return text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+}
