@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { checkAppYaml, formatProblem, RouteTable, type AppConfig, type HandlerConfig } from '../index.js';
 import { color, EXIT, table } from './output.js';
@@ -45,7 +46,7 @@ function explain(table: RouteTable, url: string): Explanation {
   const m = table.match(path);
   if (!m) return { url, path, note: 'no handler matches: the request falls through to next() (appyaml serve answers 404)' };
   const h = m.handler;
-  const skipped = h.index > 0 ? `handlers 0-${h.index - 1} did not match; ` : '';
+  const skipped = h.index === 1 ? 'handler 0 did not match; ' : h.index > 1 ? `handlers 0-${h.index - 1} did not match; ` : '';
   const note =
     h.type === 'script'
       ? `${skipped}first match wins; runs script ${m.target}`
@@ -59,8 +60,9 @@ export function runRoutes(args: string[]): number {
     console.log(ROUTES_HELP);
     return EXIT.ok;
   }
-  // The first positional is the app unless it looks like a url.
-  const appArg = positionals[0] !== undefined && !positionals[0].startsWith('/') && !/^https?:/.test(positionals[0]) ? positionals.shift() : undefined;
+  // The first positional is the app when it names an existing file or folder; otherwise a url.
+  const first = positionals[0];
+  const appArg = first !== undefined && (existsSync(first) || (!first.startsWith('/') && !/^https?:/.test(first))) ? positionals.shift() : undefined;
   const result = checkAppYaml(appArg ?? '.');
   if (!result.config) {
     for (const p of result.problems) console.error(`${color.red('error')} ${formatProblem(p)}`);

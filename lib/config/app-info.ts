@@ -1,14 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
-import { BUILTIN_HANDLERS, readBuiltins } from './builtins.js';
 import { readHealthCheck, readLivenessCheck, readNetwork, readReadinessCheck, readResources, readVpcAccessConnector } from './flex.js';
 import { readExpiration, readHandler, type ReadHandler } from './handlers.js';
-import { emptyContribution, readIncludes } from './includes.js';
+import { addBuiltins, emptyContribution, readIncludes } from './includes.js';
 import { resolveLibrary, SUPPORTED_LIBRARIES } from './libraries.js';
 import type { Field, Reader } from './reader.js';
 import { readAutomaticScaling, readBasicScaling, readManualScaling } from './scaling.js';
-import type { AppConfig, Environment, ErrorCode, ErrorHandlerConfig, HandlerConfig, InboundService, LibraryConfig, SkipFiles } from './types.js';
-import { compileFileRegex, compileUrlPattern } from './url-pattern.js';
+import type { AppConfig, Environment, ErrorCode, ErrorHandlerConfig, InboundService, LibraryConfig, SkipFiles } from './types.js';
+import { compileFileRegex } from './url-pattern.js';
 
 export const MAX_HANDLERS = 100;
 export const MAX_ERROR_FILE_BYTES = 10 * 1024;
@@ -63,9 +62,10 @@ export function readAppInfo(r: Reader, rootField: Field, root: string): AppConfi
 
   const threadsafe = r.bool(f.get('threadsafe'));
   if (gen1 && threadsafe === undefined && !f.get('threadsafe')) r.error(rootField, 'threadsafe must be present and set to true or false for python27');
-  if (!gen1) {
+  if (!gen1 && runtime !== undefined) {
     r.ignored(f.get('threadsafe'), 'threadsafe only applies to python27');
     r.ignored(f.get('api_version'), 'api_version only applies to python27');
+    if (environment === 'standard' && f.get('skip_files')) r.error(f.get('skip_files')!, 'skip_files is not supported on second-generation runtimes; list the files in .gcloudignore instead', 'key');
     for (const key of ['builtins', 'includes', 'libraries']) {
       if (f.get(key)) r.error(f.get(key)!, `${key} is only supported by the python27 runtime`, 'key');
     }
@@ -90,37 +90,21 @@ export function readAppInfo(r: Reader, rootField: Field, root: string): AppConfi
   if (scalings.length > 1) r.error(f.get(scalings[1]!)!, 'only one of automatic_scaling, basic_scaling or manual_scaling may be set', 'key');
 
   const contribution = emptyContribution();
-  const ctx = { environment, includeFile: false };
+  const ctx = { environment, includeFile: false, threadsafe };
+  // SDK order: app.yaml's builtins, then the includes; then heads, app.yaml's handlers, tails.
+  addBuiltins(r, f.get('builtins'), contribution);
   const includes = readIncludes(r, f.get('includes'), root, ctx, contribution, new Set());
-  const builtins = [...readBuiltins(r, f.get('builtins')), ...contribution.builtins];
   const ownHandlers = readHandlerList(r, f.get('handlers'), ctx);
   if (environment === 'flex' && f.get('handlers')) r.warn(f.get('handlers')!, 'handlers are not used in the flexible environment; every request goes to the entrypoint');
-  const builtinHeads: ReadHandler[] = [];
-  const builtinTails: ReadHandler[] = [];
-  for (const b of builtins.filter((x) => x.enabled)) {
-    for (const h of BUILTIN_HANDLERS[b.name] ?? []) {
-      const handler: HandlerConfig = {
-        type: 'script', index: 0, url: h.url, pattern: compileUrlPattern(h.url), script: h.script, secure: 'optional',
-        login: h.login ?? 'optional', auth_fail_action: 'redirect', redirect_http_response_code: 302,
-        source: { file: `builtin:${b.name}`, path: `builtins.${b.name}` },
-      };
-      (h.position === 'tail' ? builtinTails : builtinHeads).push({ handler, position: h.position });
-    }
-  }
-  const merged = environment === 'flex' ? [] : [...builtinHeads, ...contribution.heads, ...ownHandlers, ...contribution.tails, ...builtinTails];
+  const merged = environment === 'flex' ? [] : [...contribution.heads, ...ownHandlers, ...contribution.tails];
   const handlers = merged.map((h, index) => ({ ...h.handler, index }));
   if (handlers.length > MAX_HANDLERS) r.error(f.get('handlers') ?? rootField, `there are ${handlers.length} handlers after includes are merged; App Engine allows at most ${MAX_HANDLERS}`);
-  if (gen1 && threadsafe) {
-    for (const h of handlers) {
-      if (h.type === 'script' && (h.script.endsWith('.py') || h.script.includes('/'))) {
-        r.problems.push({ ...h.source, path: `${h.source.path}.script`, message: `threadsafe cannot be enabled with CGI handler: ${h.script}` });
-      }
-    }
-  }
   if (environment === 'standard' && !r.bool(f.get('app_engine_apis')) && !f.get('app_engine_bundled_services')) {
     for (const h of handlers) if (h.login !== 'optional') r.warnings.push({ ...h.source, path: `${h.source.path}.login`, message: 'on second-generation runtimes App Engine honours login only with app_engine_apis: true' });
   }
 
+  const bundledServices = f.get('app_engine_bundled_services');
+  if (bundledServices) r.list(bundledServices, 'app_engine_bundled_services');
   const automatic = f.get('automatic_scaling');
   const basic = f.get('basic_scaling');
   const manual = f.get('manual_scaling');
@@ -136,7 +120,8 @@ export function readAppInfo(r: Reader, rootField: Field, root: string): AppConfi
     threadsafe,
     handlers,
     default_expiration: f.get('default_expiration') ? readExpiration(r, f.get('default_expiration')!) : undefined,
-    env_variables: { ...contribution.env_variables, ...r.stringMap(f.get('env_variables'), ENV_NAME, 'env_variables') },
+    // As in the SDK, included files' env_variables override app.yaml's.
+    env_variables: { ...r.stringMap(f.get('env_variables'), ENV_NAME, 'env_variables'), ...contribution.env_variables },
     entrypoint: r.string(f.get('entrypoint')),
     runtime_config: r.stringMap(f.get('runtime_config'), ENV_NAME, 'runtime_config'),
     instance_class: instanceClass,
@@ -145,9 +130,9 @@ export function readAppInfo(r: Reader, rootField: Field, root: string): AppConfi
     manual_scaling: (manual && readManualScaling(r, manual)) ?? contribution.manual_scaling,
     inbound_services: readInboundServices(r, f.get('inbound_services')),
     error_handlers: readErrorHandlers(r, f.get('error_handlers'), root),
-    skip_files: readSkipFiles(r, f.get('skip_files'), contribution.skip_files),
+    skip_files: readSkipFiles(r, gen1 || !f.get('skip_files') ? f.get('skip_files') : undefined, contribution.skip_files),
     libraries: readLibraries(r, f.get('libraries')),
-    builtins,
+    builtins: contribution.builtins,
     includes,
     liveness_check: readOptional(f, 'liveness_check', (x) => readLivenessCheck(r, x)),
     readiness_check: readOptional(f, 'readiness_check', (x) => readReadinessCheck(r, x)),
@@ -156,12 +141,16 @@ export function readAppInfo(r: Reader, rootField: Field, root: string): AppConfi
     resources: readOptional(f, 'resources', (x) => readResources(r, x)),
     beta_settings: { ...contribution.beta_settings, ...r.stringMap(f.get('beta_settings'), ENV_NAME, 'beta_settings') },
     vpc_access_connector: readOptional(f, 'vpc_access_connector', (x) => readVpcAccessConnector(r, x)),
-    app_engine_apis: r.bool(f.get('app_engine_apis')) ?? (f.get('app_engine_bundled_services') ? (r.list(f.get('app_engine_bundled_services')!, 'app_engine_bundled_services'), true) : false),
+    app_engine_apis: r.bool(f.get('app_engine_apis')) ?? bundledServices !== undefined,
     warnings: r.warnings,
   };
   for (const key of ['liveness_check', 'readiness_check', 'health_check', 'network', 'resources']) {
-    if (f.get(key) && environment !== 'flex') r.warn(f.get(key)!, `${key} only applies to the flexible environment`);
+    if (environment !== 'flex') r.ignored(f.get(key), `${key} only applies to the flexible environment`);
   }
+  for (const key of ['error_handlers', 'default_expiration', 'inbound_services', 'instance_class']) {
+    if (environment === 'flex') r.ignored(f.get(key), `${key} does not apply to the flexible environment`);
+  }
+  if (gen1) for (const key of ['entrypoint', 'app_engine_apis']) r.ignored(f.get(key), `${key} does not apply to python27`);
   return config;
 }
 

@@ -26,6 +26,8 @@ export interface HandlerContext {
   environment: Environment;
   /** True for handlers read from an `includes` file, where `position` is allowed. */
   includeFile: boolean;
+  /** python27 `threadsafe: true` forbids CGI scripts. */
+  threadsafe?: boolean;
 }
 
 export interface ReadHandler {
@@ -73,7 +75,7 @@ export function readHandler(r: Reader, field: Field, ctx: HandlerContext): ReadH
 
   if (type === 'script') {
     const scriptField = fields.get('script')!;
-    const script = readScript(r, scriptField, ctx.environment);
+    const script = readScript(r, scriptField, ctx);
     if (script !== undefined && pattern) checkTemplate(r, scriptField, script, pattern);
     if (r.problems.length > before || !pattern || script === undefined) return undefined;
     return { position, handler: { ...common, source: sourcePosition, type, pattern, script } };
@@ -131,13 +133,15 @@ function readUrl(r: Reader, field: Field, url: string, type: string): UrlPattern
   }
 }
 
-function readScript(r: Reader, field: Field, environment: Environment): string | undefined {
+function readScript(r: Reader, field: Field, { environment, threadsafe }: HandlerContext): string | undefined {
   const script = r.string(field);
   if (script === undefined) return undefined;
+  const cgi = script.endsWith('.py') || script.includes('/');
+  if (environment === 'py27' && threadsafe && cgi) return r.error(field, `threadsafe cannot be enabled with CGI handler: ${script} (use a WSGI path like main.app)`);
   if (environment === 'standard' && script !== 'auto') {
     return r.error(field, `on second-generation runtimes "script" must be "auto" (requests go to the entrypoint), not "${script}"`);
   }
-  if (environment === 'py27' && !(script.endsWith('.py') || script.includes('/') || WSGI_SCRIPT.test(script))) {
+  if (environment === 'py27' && !cgi && !WSGI_SCRIPT.test(script)) {
     return r.error(field, `"${script}" is neither a WSGI application path (main.app) nor a CGI script (main.py)`);
   }
   return script;
@@ -195,14 +199,15 @@ export function readExpiration(r: Reader, field: Field): number | undefined {
 
 function readHttpHeaders(r: Reader, field: Field | undefined): Array<[string, string]> {
   if (!field) return [];
-  const map = r.stringMap(field, /^[^\0]*$/, 'http_headers');
   const seen = new Set<string>();
   const headers: Array<[string, string]> = [];
-  for (const [name, value] of Object.entries(map)) {
+  for (const entry of r.entries(field, 'http_headers') ?? []) {
+    const name = r.keyOf(entry);
+    const value = r.string(entry);
+    if (value === undefined) continue;
     const problem = httpHeaderProblem(name, value);
-    const entry = { node: field.node, path: `${field.path}.${name}` };
-    if (problem) r.error(entry, problem);
-    else if (seen.has(name.toLowerCase())) r.error(entry, `"${name}" is set twice`);
+    if (problem) r.error(entry, problem, 'key');
+    else if (seen.has(name.toLowerCase())) r.error(entry, `"${name}" is set twice`, 'key');
     seen.add(name.toLowerCase());
     headers.push([name, value]);
   }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { readBuiltins } from './builtins.js';
+import { builtinHandlers, readBuiltins } from './builtins.js';
 import { readHandler, type HandlerContext, type ReadHandler } from './handlers.js';
 import { Reader, type Field } from './reader.js';
 import { SourceFile } from './source.js';
@@ -14,6 +14,8 @@ export interface IncludeContribution {
   env_variables: Record<string, string>;
   skip_files: Field[];
   builtins: BuiltinConfig[];
+  /** Builtins seen so far, on or off: the first setting wins. */
+  builtinsSeen: Map<string, boolean>;
   manual_scaling?: ManualScaling;
   beta_settings: Record<string, string>;
 }
@@ -25,12 +27,21 @@ const INCLUDE_KEYS = [
 const ENV_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 export function emptyContribution(): IncludeContribution {
-  return { heads: [], tails: [], env_variables: {}, skip_files: [], builtins: [], beta_settings: {} };
+  return { heads: [], tails: [], env_variables: {}, skip_files: [], builtins: [], builtinsSeen: new Map(), beta_settings: {} };
+}
+
+/** Adds builtins (app.yaml's, then each include's) and their handlers to the contribution. */
+export function addBuiltins(r: Reader, field: Field | undefined, into: IncludeContribution): void {
+  for (const builtin of readBuiltins(r, field, into.builtinsSeen)) {
+    into.builtins.push(builtin);
+    for (const h of builtinHandlers(builtin)) (h.position === 'tail' ? into.tails : into.heads).push(h);
+  }
 }
 
 /**
- * Reads `includes:` entries (files, or folders holding include.yaml) relative to the app root,
- * recursively, into one contribution: heads in include order, tails likewise, later env wins.
+ * Reads `includes:` entries (files, or folders holding include.yaml) relative to the app root
+ * into one contribution, in the SDK's order: each file's own handlers, then its builtins, then
+ * its own includes; heads and tails each keep that order; a later file's env_variables win.
  */
 export function readIncludes(r: Reader, field: Field | undefined, root: string, ctx: HandlerContext, into: IncludeContribution, visiting: Set<string>): string[] {
   const names: string[] = [];
@@ -58,9 +69,6 @@ export function readIncludes(r: Reader, field: Field | undefined, root: string, 
     const sub = new Reader(src, r.problems, r.warnings);
     const fields = sub.mapping({ node: src.root, path: '' }, INCLUDE_KEYS, 'an included file');
     if (!fields) continue;
-    visiting.add(path);
-    readIncludes(sub, fields.get('includes'), root, ctx, into, visiting);
-    visiting.delete(path);
     const handlers = fields.get('handlers');
     for (const h of (handlers && sub.list(handlers, 'handlers')) || []) {
       const read = readHandler(sub, h, { ...ctx, includeFile: true });
@@ -70,12 +78,15 @@ export function readIncludes(r: Reader, field: Field | undefined, root: string, 
     Object.assign(into.beta_settings, sub.stringMap(fields.get('beta_settings'), ENV_NAME, 'beta_settings'));
     const skip = fields.get('skip_files');
     if (skip) into.skip_files.push(skip);
-    into.builtins.push(...readBuiltins(sub, fields.get('builtins')));
     const manual = fields.get('manual_scaling');
     const scaling = manual ? readManualScaling(sub, manual) : undefined;
     // Merged as the SDK does: the larger instance count wins.
     if (scaling && (!into.manual_scaling || scaling.instances > into.manual_scaling.instances)) into.manual_scaling = scaling;
     for (const key of ['admin_console', 'vm', 'vm_settings', 'build_env_variables']) sub.ignored(fields.get(key), `${key} has no effect in appyaml`);
+    addBuiltins(sub, fields.get('builtins'), into);
+    visiting.add(path);
+    readIncludes(sub, fields.get('includes'), root, ctx, into, visiting);
+    visiting.delete(path);
   }
   return names;
 }

@@ -33,10 +33,15 @@ export class Reader {
     this.warnings.push(this.src.problem(field.key ?? field.node, field.path, message));
   }
 
-  private resolve(field: Field): Node | null | undefined {
+  /** The node behind an alias; `false` when the alias limit was hit (reported once per file). */
+  private resolve(field: Field): Node | null | undefined | false {
     const node = this.src.resolve(field.node);
-    if (node === 'too-many-aliases') return this.error(field, 'too many YAML aliases');
-    return node;
+    if (node !== 'too-many-aliases') return node;
+    if (!this.src.aliasLimitReported) {
+      this.src.aliasLimitReported = true;
+      this.error(field, 'too many YAML aliases (at most 100)');
+    }
+    return false;
   }
 
   /**
@@ -45,6 +50,7 @@ export class Reader {
    */
   mapping(field: Field, allowed: readonly string[], describe: string): Map<string, Field> | undefined {
     const node = this.resolve(field);
+    if (node === false) return undefined;
     if (!isMap(node)) return this.error(field, `${describe} must be a mapping`);
     const fields = new Map<string, Field>();
     for (const pair of node.items) {
@@ -66,12 +72,15 @@ export class Reader {
 
   list(field: Field, describe: string): Field[] | undefined {
     const node = this.resolve(field);
+    if (node === false) return undefined;
     if (!isSeq(node)) return this.error(field, `${describe} must be a list`);
     return node.items.map((item, i) => ({ node: item as Node | null, path: `${field.path}[${i}]` }));
   }
 
-  private scalar(field: Field): { value: Scalar; text: string } | undefined {
+  /** The scalar's value and source text; undefined if not a scalar, `false` if already reported. */
+  private scalar(field: Field): { value: Scalar; text: string } | undefined | false {
     const node = this.resolve(field);
+    if (node === false) return false;
     if (!isScalar(node)) return undefined;
     const value = node.value as Scalar;
     const text = typeof node.source === 'string' ? node.source : String(value);
@@ -82,6 +91,7 @@ export class Reader {
   string(field: Field | undefined, what = 'a string'): string | undefined {
     if (!field) return undefined;
     const s = this.scalar(field);
+    if (s === false) return undefined;
     if (!s || s.value === null || typeof s.value === 'boolean') return this.error(field, `must be ${what}`);
     return typeof s.value === 'string' ? s.value : s.text;
   }
@@ -97,6 +107,7 @@ export class Reader {
   oneOf<T extends string>(field: Field | undefined, values: readonly T[]): T | undefined {
     if (!field) return undefined;
     const s = this.scalar(field);
+    if (s === false) return undefined;
     const text = s && s.value !== null ? String(s.value) : undefined;
     if (text !== undefined && (values as readonly string[]).includes(text)) return text as T;
     const hint = text !== undefined ? nearest(text, values) : undefined;
@@ -107,6 +118,7 @@ export class Reader {
   bool(field: Field | undefined): boolean | undefined {
     if (!field) return undefined;
     const s = this.scalar(field);
+    if (s === false) return undefined;
     if (!s || typeof s.value !== 'boolean') return this.error(field, 'must be true or false');
     return s.value;
   }
@@ -115,6 +127,7 @@ export class Reader {
   number(field: Field | undefined, min: number, max: number, fraction = false): number | undefined {
     if (!field) return undefined;
     const s = this.scalar(field);
+    if (s === false) return undefined;
     const n = typeof s?.value === 'number' ? s.value : typeof s?.value === 'string' && /^-?\d+(\.\d+)?$/.test(s.value) ? Number(s.value) : NaN;
     const kind = fraction ? 'a number' : 'a whole number';
     if (!Number.isFinite(n) || (!fraction && !Number.isInteger(n))) return this.error(field, `must be ${kind}`);
@@ -122,20 +135,28 @@ export class Reader {
     return n;
   }
 
+  /** Every entry of a mapping, in order, whatever its keys; undefined (reported) when not a mapping. */
+  entries(field: Field, describe: string): Field[] | undefined {
+    const node = this.resolve(field);
+    if (node === false || node === null || node === undefined) return node === false ? undefined : [];
+    if (!isMap(node)) return this.error(field, `${describe} must be a mapping`);
+    return node.items.map((pair) => {
+      const keyNode = pair.key as Node | null;
+      const key = isScalar(keyNode) ? String(keyNode.value) : '';
+      return { node: pair.value as Node | null, key: keyNode, path: `${field.path}.${key}` };
+    });
+  }
+
+  /** The key text of a field read through `entries`. */
+  keyOf(field: Field): string {
+    return isScalar(field.key) ? String(field.key.value) : '';
+  }
+
   /** A mapping of names (matching `keyPattern`) to string values, e.g. `env_variables`. */
   stringMap(field: Field | undefined, keyPattern: RegExp, describe: string): Record<string, string> {
     const out: Record<string, string> = {};
-    if (!field) return out;
-    const node = this.resolve(field);
-    if (node === null || node === undefined) return out;
-    if (!isMap(node)) {
-      this.error(field, `${describe} must be a mapping`);
-      return out;
-    }
-    for (const pair of node.items) {
-      const keyNode = pair.key as Node | null;
-      const key = isScalar(keyNode) ? String(keyNode.value) : '';
-      const entry: Field = { node: pair.value as Node | null, key: keyNode, path: `${field.path}.${key}` };
+    for (const entry of (field && this.entries(field, describe)) || []) {
+      const key = this.keyOf(entry);
       if (!keyPattern.test(key)) {
         this.error(entry, `"${key}" is not a valid name in ${describe}`, 'key');
         continue;

@@ -1,4 +1,4 @@
-import { Document, isAlias, LineCounter, parseDocument, type Node } from 'yaml';
+import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { ConfigProblem } from './errors.js';
 
 /** Limits that keep a hostile config from costing more than a real one (security.md §1.6). */
@@ -9,6 +9,8 @@ export const MAX_ALIASES = 100;
 /** A parsed YAML file (or an object given in code) and how to locate its nodes. */
 export class SourceFile {
   private aliasCount = 0;
+  /** Set once the alias limit has been reported, so that it is reported only once. */
+  aliasLimitReported = false;
 
   private constructor(
     readonly name: string,
@@ -38,8 +40,12 @@ export class SourceFile {
     for (const err of [...doc.errors, ...doc.warnings]) {
       const [start] = err.pos;
       const { line, col } = lines.linePos(start);
-      const message = err.code === 'DUPLICATE_KEY' ? 'duplicate key' : err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      problems.push({ file: name, line, column: col, path: '', message });
+      const path = pathAt(doc.contents as Node | null, start);
+      const message =
+        err.code === 'DUPLICATE_KEY'
+          ? `duplicate key "${/[^.\]]*$/.exec(path)![0]}": each key may appear once in a mapping`
+          : err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      problems.push({ file: name, line, column: col, path, message });
     }
     if (doc.errors.length > 0) return undefined;
     return file;
@@ -67,6 +73,25 @@ export class SourceFile {
     const { line, col } = this.lines.linePos(offset);
     return { file: this.name, line, column: col, path, message };
   }
+}
+
+/** The element path (`handlers[0].url`) of the innermost key or item at `offset`, for parse errors. */
+function pathAt(node: Node | null, offset: number, path = ''): string {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = pair.key as Node | null;
+      const value = pair.value as Node | null;
+      const name = isScalar(key) ? String(key.value) : '?';
+      const here = path ? `${path}.${name}` : name;
+      if (key?.range && offset >= key.range[0] && offset < key.range[2]) return here;
+      if (value?.range && offset >= value.range[0] && offset < value.range[2]) return pathAt(value, offset, here);
+    }
+  } else if (isSeq(node)) {
+    for (const [i, item] of (node.items as Array<Node | null>).entries()) {
+      if (item?.range && offset >= item.range[0] && offset < item.range[2]) return pathAt(item, offset, `${path}[${i}]`);
+    }
+  }
+  return path;
 }
 
 /** Offset where `[`/`{` nesting passes the limit, outside quotes and comments; undefined if it never does. */
