@@ -3,15 +3,22 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { appYaml, type AppYamlMiddleware } from '../app-yaml.js';
+import escapeHtml from 'escape-html';
 import { ConfigError } from '../config/errors.js';
-import { decodeRequestPath } from '../envelope/request-path.js';
-import { requestTarget } from '../envelope/request-target.js';
+import { configureServer } from '../envelope/server.js';
 
-const USAGE = `usage: appyaml serve [dir] [--port N] [--host H]
+const USAGE = `Usage: appyaml serve [dir] [options]
 
 Serves the app in dir (default .) as App Engine would, from its app.yaml.
-  --port N   port to listen on (default $PORT, else 8080; 0 picks a free one)
-  --host H   address to listen on (default 127.0.0.1)
+  --port N            port to listen on (default $PORT, else 8080; 0 picks a free one)
+  --host H            address to listen on (default 127.0.0.1)
+  --dev               development mode: follow file edits, /_ah/login sign-in
+  --hsts              add Strict-Transport-Security (one year) to https responses
+  --trust-proxy LIST  peers whose X-Forwarded-* headers are believed: addresses or CIDRs,
+                      comma-separated, a hop count, or '*' (default loopback)
+  -h, --help
+
+Exit codes: 0 stopped by SIGINT/SIGTERM, 1 invalid app.yaml or port in use, 2 bad usage.
 `;
 
 /** Open connections get this long to finish after SIGINT/SIGTERM before they are cut. */
@@ -28,7 +35,14 @@ export async function runServe(args: string[]): Promise<number> {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        dev: { type: 'boolean' },
+        hsts: { type: 'boolean' },
+        'trust-proxy': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (err) {
     process.stderr.write(`appyaml serve: ${(err as Error).message}\n${USAGE}`);
@@ -50,12 +64,19 @@ export async function runServe(args: string[]): Promise<number> {
 
   let middleware: AppYamlMiddleware;
   try {
-    middleware = appYaml({ root });
+    const trust = values['trust-proxy'];
+    middleware = appYaml({
+      root,
+      mode: values.dev ? 'development' : 'production',
+      hsts: values.hsts ?? false,
+      // A bare number is a hop count, as Express reads it; anything else a list of peers.
+      trustProxy: trust === undefined ? undefined : /^\d+$/.test(trust) ? Number(trust) : trust,
+    });
   } catch (err) {
     process.stderr.write(`appyaml serve: ${err instanceof ConfigError ? err.message : `cannot serve ${root}: ${(err as Error).message}`}\n`);
     return 1;
   }
-  const server = createServer((req, res) => middleware(req, res, (err) => (err ? internalError(res) : noHandler(req, res))));
+  const server = configureServer(createServer((req, res) => middleware(req, res, (err) => (err ? internalError(res) : noHandler(req, res)))));
   try {
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
@@ -88,10 +109,19 @@ export async function runServe(args: string[]): Promise<number> {
   return 0;
 }
 
-/** App Engine's answer when no handler matches (spec §2.1 step 8). */
+/**
+ * What `next()` gets: App Engine's 404 page when no handler matched (spec §2.1 step 8); for a
+ * script handler, a 501 until the app's backend is configured.
+ */
 function noHandler(req: IncomingMessage, res: ServerResponse): void {
-  const decoded = decodeRequestPath(requestTarget(req));
-  const path = decoded.kind === 'ok' ? decoded.path : '';
+  const route = req.appEngine?.route;
+  if (route?.handler.type === 'script') {
+    const text = `script handlers are not served yet: ${route.target}\n`;
+    res.writeHead(501, ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(Buffer.byteLength(text))]);
+    res.end(text);
+    return;
+  }
+  const path = req.appEngine?.path ?? '';
   const body = `<html><head><title>Not Found</title></head><body>The url "${escapeHtml(path)}" does not match any handlers.</body></html>`;
   res.writeHead(404, ['Content-Type', 'text/html; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), 'X-Content-Type-Options', 'nosniff']);
   res.end(body);
@@ -104,8 +134,4 @@ function internalError(res: ServerResponse): void {
   }
   res.writeHead(500, ['Content-Length', '0']);
   res.end();
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

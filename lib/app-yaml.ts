@@ -1,0 +1,113 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { loadAppYaml } from './config/load.js';
+import type { AppConfig } from './config/types.js';
+import { compileEnvelope, type EnvelopeOptions } from './envelope/index.js';
+import { hsts, type HstsOptions } from './handlers/hsts.js';
+import { assertLoginSupported, assertLoginUrl, checkLogin, devLoginPages, needsUser, type UserSource } from './handlers/login/index.js';
+import { writeResponse, type Middleware } from './handlers/response.js';
+import { secureResponse, type SecureOptions } from './handlers/secure.js';
+import { StaticContentHandler, type StaticServingOptions } from './handlers/static/handler.js';
+import type { AppFolder } from './handlers/static/index.js';
+import { RouteTable, type RouteMatch } from './router/route-table.js';
+
+/** Options of `appYaml()`: where the app is, and how App Engine's frontend is emulated. */
+export type AppYamlOptions = AppFolder &
+  StaticServingOptions &
+  SecureOptions &
+  Omit<EnvelopeOptions, 'config' | 'mode'> & {
+    /**
+     * Who is signed in, for `login:` handlers and for the `X-AppEngine-User-*` headers scripts
+     * receive: `(req) => ({ email, userId, nickname, isAdmin }) | null`, sync or async. Default:
+     * in development mode, App Engine's local `/_ah/login` page and its cookie; in production
+     * mode none, and a `login: required|admin` handler is then a load error.
+     */
+    users?: UserSource;
+    /** Where `login:` sends signed-out visitors (`continue=` is appended). Default `/_ah/login`. */
+    loginUrl?: string;
+    /**
+     * Add `Strict-Transport-Security` to https responses (`true` for one year). Off by default, as
+     * on App Engine; a static handler's own header in `http_headers` wins.
+     */
+    hsts?: boolean | HstsOptions;
+  };
+
+/** The middleware `appYaml()` returns: connect/Express-compatible, with its config and `close()`. */
+export interface AppYamlMiddleware extends Middleware {
+  /** The validated app.yaml it serves. */
+  readonly config: AppConfig;
+  /** Stops watching files (development mode); the middleware keeps answering from its last state. */
+  close(): void;
+}
+
+/**
+ * Serves an app the way App Engine does, from its app.yaml. Construction is synchronous: the
+ * config is loaded and validated (throws `ConfigError` listing every problem), the route table
+ * compiled and the static files indexed, so there is no `ready` to wait for.
+ *
+ * Per request, in App Engine's order: the envelope admits it (ids, trusted scheme, path decoded
+ * once: 400/414, 302 for `.`/`..` segments, 413 for a declared oversized body); the handlers are
+ * tried in file order, first match wins; the matched handler's `secure` is checked, then its
+ * `login`; a static handler answers (or, with `require_matching_file` and no file, lets matching
+ * go on). Script handlers, and requests no handler matches, are handed over — App Engine's
+ * headers set, body metered, deadline running — to `next()`.
+ */
+export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
+  const config = loadAppYaml(options);
+  const mode = options.mode ?? 'production';
+  const users = assertLoginSupported(config, { mode, users: options.users });
+  assertLoginUrl(options.loginUrl);
+  const table = new RouteTable(config.handlers);
+  const statics = new StaticContentHandler(config, options);
+  const envelope = compileEnvelope({ ...options, config, mode });
+  const addHsts = options.hsts ? hsts(options.hsts === true ? {} : options.hsts) : undefined;
+  const devPages = mode === 'development' && !options.users ? devLoginPages(options) : undefined;
+  const hostOptions: SecureOptions = { allowedHosts: options.allowedHosts, httpsPort: options.httpsPort, httpPort: options.httpPort };
+  const loginOptions = { allowedHosts: options.allowedHosts, loginUrl: options.loginUrl };
+
+  function dispatch(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void, from: number): void {
+    const facts = req.appEngine!;
+    for (let route = table.match(facts.path, from); route; route = table.match(facts.path, route.handler.index + 1)) {
+      const handler = route.handler;
+      // Kept after a declining handler too: the last handler tried is what next() learns about.
+      facts.route = route;
+      const redirect = secureResponse(handler, req, hostOptions);
+      if (redirect) return writeResponse(res, redirect);
+      if (users && needsUser(handler)) {
+        checkLogin(handler, req, users, loginOptions).then((denied) => {
+          // A deadline may have answered while the user source was working.
+          if (res.headersSent) return;
+          if (denied) return writeResponse(res, denied);
+          if (!serve(req, res, next, route!)) dispatch(req, res, next, handler.index + 1);
+        }, next);
+        return;
+      }
+      if (serve(req, res, next, route)) return;
+    }
+    envelope.handOver(req, res);
+    next();
+  }
+
+  /** Answers with the matched handler; false when a static handler declines. */
+  function serve(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void, route: RouteMatch): boolean {
+    if (route.handler.type === 'script') {
+      envelope.handOver(req, res);
+      next();
+      return true;
+    }
+    return statics.serve(route.handler, route.target, req, res);
+  }
+
+  const middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
+    try {
+      if (!envelope.admit(req, res)) return;
+      addHsts?.(req, res, noop);
+      if (devPages) devPages(req, res, () => dispatch(req, res, next, 0));
+      else dispatch(req, res, next, 0);
+    } catch (err) {
+      next(err);
+    }
+  };
+  return Object.assign(middleware, { config, close: () => statics.close() });
+}
+
+function noop(): void {}
