@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
-import { checkSync } from 'recheck';
+// The in-thread build: the main entry would start a native agent process for the life of the host.
+import recheck from 'recheck/lib/browser.js';
 import { RegexSyntaxError, translateRegex, type TranslatedRegex } from './regex-dialect.js';
 
 /** Which engine matches a url: V8 for patterns proven safe, RE2 (linear time) for the rest. */
@@ -35,25 +36,53 @@ export class UrlPatternError extends Error {
 const classified = new Map<string, 'safe' | 'exponential' | 'polynomial' | 'unknown'>();
 
 /**
- * How the pattern's worst case grows with input length, by static analysis (recheck's automaton
- * checker, deterministic). Exponential patterns are refused; polynomial or unproven ones are run
- * on a linear-time engine instead of V8's backtracking one.
+ * How the pattern's worst case grows with input length. A pattern with no quantifier, or with
+ * one and no alternation, cannot backtrack more than linearly (nothing to nest, to split the
+ * input between, or to try two ways under a repeat), so it needs no analysis; the rest go to
+ * recheck's deterministic automaton checker. Exponential
+ * patterns are refused; polynomial or unproven ones run on a linear-time engine instead of V8's
+ * backtracking one.
  */
 function classify(anchored: string): 'safe' | 'exponential' | 'polynomial' | 'unknown' {
+  const { quantifiers, alternation } = shape(anchored);
+  if (quantifiers === 0 || (quantifiers === 1 && !alternation)) return 'safe';
   let verdict = classified.get(anchored);
   if (verdict === undefined) {
-    const result = checkSync(anchored, '', { checker: 'automaton', timeout: 5000 });
-    verdict =
-      result.status === 'safe'
-        ? 'safe'
-        : result.status === 'vulnerable'
-          ? result.complexity.type === 'exponential'
-            ? 'exponential'
-            : 'polynomial'
-          : 'unknown';
+    verdict = analyse(anchored);
     classified.set(anchored, verdict);
   }
   return verdict;
+}
+
+function analyse(anchored: string): 'safe' | 'exponential' | 'polynomial' | 'unknown' {
+  let result: ReturnType<typeof recheck.checkSync>;
+  try {
+    result = recheck.checkSync(anchored, '', { checker: 'automaton', timeout: 5000 });
+  } catch {
+    // The analysis itself can fail on large automata (deep recursion): unproven, so linear engine.
+    return 'unknown';
+  }
+  if (result.status === 'safe') return 'safe';
+  if (result.status !== 'vulnerable') return 'unknown';
+  return result.complexity.type === 'exponential' ? 'exponential' : 'polynomial';
+}
+
+/** Quantifiers (`* + ?` and `{…}` repeats) and whether there is a `|`, outside classes and escapes. */
+function shape(source: string): { quantifiers: number; alternation: boolean } {
+  let quantifiers = 0;
+  let alternation = false;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '|') alternation = true;
+    // `(?:` and `(?<name>` are group syntax, not quantifiers.
+    else if (c === '?' && source[i - 1] === '(') continue;
+    else if (c === '*' || c === '+' || c === '?' || c === '{') quantifiers++;
+  }
+  return { quantifiers, alternation };
 }
 
 function translate(source: string): TranslatedRegex {
