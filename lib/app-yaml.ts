@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadAppYaml } from './config/load.js';
 import type { AppConfig } from './config/types.js';
 import { compileEnvelope, type EnvelopeOptions } from './envelope/index.js';
+import { compileFrontend, type FrontendOptions } from './envelope/frontend.js';
 import { hsts, type HstsOptions } from './handlers/hsts.js';
 import { assertLoginSupported, assertLoginUrl, checkLogin, devLoginPages, needsUser, type UserSource } from './handlers/login/index.js';
 import { writeResponse, type Middleware } from './handlers/response.js';
@@ -14,6 +15,7 @@ import { RouteTable, type RouteMatch } from './router/route-table.js';
 export type AppYamlOptions = AppFolder &
   StaticServingOptions &
   SecureOptions &
+  FrontendOptions &
   Omit<EnvelopeOptions, 'config' | 'mode'> & {
     /**
      * Who is signed in, for `login:` handlers and for the `X-AppEngine-User-*` headers scripts
@@ -35,6 +37,8 @@ export type AppYamlOptions = AppFolder &
 export interface AppYamlMiddleware extends Middleware {
   /** The validated app.yaml it serves. */
   readonly config: AppConfig;
+  /** Drops the frontend cache's entry for `url` (a full URL), or every entry; returns how many went. */
+  purge(url?: string): number;
   /** Stops watching files (development mode); the middleware keeps answering from its last state. */
   close(): void;
 }
@@ -49,7 +53,9 @@ export interface AppYamlMiddleware extends Middleware {
  * tried in file order, first match wins; the matched handler's `secure` is checked, then its
  * `login`; a static handler answers (or, with `require_matching_file` and no file, lets matching
  * go on). Script handlers, and requests no handler matches, are handed over — App Engine's
- * headers set, body metered, deadline running — to `next()`.
+ * headers set, body metered, deadline running — to `next()`; a script's response then goes
+ * through App Engine's dynamic response rules, compression and the optional frontend cache, while
+ * the host app's own routes (no handler matched) are left as they answer.
  */
 export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
   const config = loadAppYaml(options);
@@ -58,7 +64,8 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
   assertLoginUrl(options.loginUrl);
   const table = new RouteTable(config.handlers);
   const statics = new StaticContentHandler(config, options);
-  const envelope = compileEnvelope({ ...options, config, mode });
+  const frontend = compileFrontend(config, options);
+  const envelope = compileEnvelope({ ...options, config, mode, onDeadline: options.onDeadline ?? frontend.onDeadline });
   const addHsts = options.hsts ? hsts(options.hsts === true ? {} : options.hsts) : undefined;
   const devPages = mode === 'development' && !options.users ? devLoginPages(options) : undefined;
   const hostOptions: SecureOptions = { allowedHosts: options.allowedHosts, httpsPort: options.httpsPort, httpPort: options.httpPort };
@@ -87,14 +94,22 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
     next();
   }
 
-  /** Answers with the matched handler; false when a static handler declines. */
+  /**
+   * Answers with the matched handler, after `secure` and `login` let the request through: from
+   * the frontend cache, from a static file (compressed and cached on the way out), or by handing
+   * a script's request over with its response taken in hand by the frontend's rules. False when a
+   * static handler declines.
+   */
   function serve(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void, route: RouteMatch): boolean {
-    if (route.handler.type === 'script') {
+    if (frontend.serveCached(req, res)) return true;
+    const handler = route.handler;
+    if (handler.type === 'script') {
       envelope.handOver(req, res);
+      frontend.captureScript(req, res);
       next();
       return true;
     }
-    return statics.serve(route.handler, route.target, req, res);
+    return frontend.serveStatic(req, res, () => statics.serve(handler, route.target, req, res));
   }
 
   const middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
@@ -107,7 +122,11 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
       next(err);
     }
   };
-  return Object.assign(middleware, { config, close: () => statics.close() });
+  const close = (): void => {
+    statics.close();
+    frontend.close();
+  };
+  return Object.assign(middleware, { config, purge: frontend.purge, close });
 }
 
 function noop(): void {}

@@ -14,6 +14,7 @@ Serves the app in dir (default .) as App Engine would, from its app.yaml.
   --host H            address to listen on (default 127.0.0.1)
   --dev               development mode: follow file edits, /_ah/login sign-in
   --hsts              add Strict-Transport-Security (one year) to https responses
+  --frontend-cache    emulate the Google Frontend's edge cache (public, max-age responses)
   --trust-proxy LIST  peers whose X-Forwarded-* headers are believed: addresses or CIDRs,
                       comma-separated, a hop count, or '*' (default loopback)
   -h, --help
@@ -40,6 +41,7 @@ export async function runServe(args: string[]): Promise<number> {
         host: { type: 'string' },
         dev: { type: 'boolean' },
         hsts: { type: 'boolean' },
+        'frontend-cache': { type: 'boolean' },
         'trust-proxy': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -69,6 +71,7 @@ export async function runServe(args: string[]): Promise<number> {
       root,
       mode: values.dev ? 'development' : 'production',
       hsts: values.hsts ?? false,
+      frontendCache: values['frontend-cache'] ?? false,
       // A bare number is a hop count, as Express reads it; anything else a list of peers.
       trustProxy: trust === undefined ? undefined : /^\d+$/.test(trust) ? Number(trust) : trust,
     });

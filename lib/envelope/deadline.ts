@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from '../config/types.js';
 import { answerServerError } from './answers.js';
+import { frontendAnswer } from './response-tap.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -43,12 +44,15 @@ export function startDeadline(req: IncomingMessage, res: ServerResponse, options
     if (res.headersSent) {
       res.destroy();
     } else {
-      try {
-        onDeadline?.(req, res);
-      } catch (err) {
-        handlerError = err;
-      }
-      if (!res.headersSent) answerServerError(req, res);
+      // A buffered app response has not reached the client: the frontend's answer replaces it.
+      frontendAnswer(res, () => {
+        try {
+          onDeadline?.(req, res);
+        } catch (err) {
+          handlerError = err;
+        }
+        if (!res.headersSent) answerServerError(req, res);
+      });
     }
     onExpire(handlerError);
   }, options.ms).unref();

@@ -305,3 +305,7 @@ export { requestLogger, jsonLogger, silentLogger, type Logger, type LogFn, type 
 export { limitBody, DEFAULT_BODY_LIMIT, type BodyLimitOptions, type BodyMeter } from './limits.js';
 export { defaultDeadline, type DeadlineHandler } from './deadline.js';
 export { RequestAbortedError, type AbortCause } from './abort.js';
+export { compileFrontend, type Frontend, type FrontendOptions } from './frontend.js';
+export { applyDynamicResponseRules, rewriteDynamicHeaders, DEFAULT_RESPONSE_LIMIT, type AppResponse, type ResponseRequestFacts } from './response-rules.js';
+export { userAgentTakesGzip, negotiateEncoding, type CompressionOptions, type Encoding } from './compression.js';
+export { cacheLifetime, type FrontendCacheOptions } from './frontend-cache.js';
