@@ -8,17 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { IncomingMessage } from 'node:http';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { cacheLifetime, FrontendCache } from '../../lib/envelope/frontend-cache.js';
-import { BROWSER, fetch, startFrontendServer, text, type FrontendServer } from './response-harness.js';
+import { BROWSER, fetch, startFrontendServer, STATIC_AND_SCRIPT_YAML, text, type FrontendServer } from './response-harness.js';
 
-const YAML = `runtime: python27
-api_version: 1
-threadsafe: true
-handlers:
-- url: /static
-  static_dir: static
-- url: /.*
-  script: main.app
-`;
+const YAML = STATIC_AND_SCRIPT_YAML;
 const PAGE = text(2000);
 
 /** A script answering `Cache-Control: <cc>` (from the query) and counting its calls per path. */

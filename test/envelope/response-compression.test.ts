@@ -7,17 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import zlib, { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { compressionPolicy, negotiateEncoding, userAgentTakesGzip } from '../../lib/envelope/compression.js';
-import { BROWSER, fetch, startFrontendServer, text, type FrontendServer } from './response-harness.js';
+import { BROWSER, fetch, startFrontendServer, STATIC_AND_SCRIPT_YAML, text, type FrontendServer } from './response-harness.js';
 
-const YAML = `runtime: python27
-api_version: 1
-threadsafe: true
-handlers:
-- url: /static
-  static_dir: static
-- url: /.*
-  script: main.app
-`;
+const YAML = STATIC_AND_SCRIPT_YAML;
 const PAGE = text(5000);
 const BIG = text(300 * 1024);
 const CHROME = BROWSER['User-Agent'];

@@ -119,3 +119,14 @@ export function text(bytes: number): string {
   for (let i = 0; out.length < bytes; i++) out += `<p>line ${i} of some text that repeats</p>\n`;
   return out.slice(0, bytes);
 }
+
+/** An app with a static folder and a catch-all script: the shape most response tests need. */
+export const STATIC_AND_SCRIPT_YAML = `runtime: python27
+api_version: 1
+threadsafe: true
+handlers:
+- url: /static
+  static_dir: static
+- url: /.*
+  script: main.app
+`;

@@ -50,8 +50,13 @@ export interface RequestOptions {
 }
 
 export function request(port: number, path: string, options: RequestOptions = {}): Promise<Reply> {
+  return collect(http.request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }), options.body);
+}
+
+/** Sends `req` with `body` and gathers the whole reply. */
+function collect(req: http.ClientRequest, body?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+    req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
@@ -60,7 +65,7 @@ export function request(port: number, path: string, options: RequestOptions = {}
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(options.body);
+    req.end(body);
   });
 }
 
@@ -146,16 +151,5 @@ export function selfSignedCertificate(): { key: string; cert: string } | undefin
 
 /** Like `request`, over TLS to a server using a self-signed certificate. */
 export function httpsRequest(port: number, path: string, headers: Record<string, string> = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, path, headers, agent: false, rejectUnauthorized: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode!, statusMessage: res.statusMessage!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return collect(https.request({ host: '127.0.0.1', port, path, headers, agent: false, rejectUnauthorized: false }));
 }
