@@ -3,6 +3,8 @@ import { loadAppYaml } from './config/load.js';
 import type { AppConfig } from './config/types.js';
 import { compileEnvelope, type EnvelopeOptions } from './envelope/index.js';
 import { compileFrontend, type FrontendOptions } from './envelope/frontend.js';
+import { compileEnvironment } from './envelope/environment.js';
+import { WsgiBackend, type WsgiOptions } from './backends/wsgi/backend.js';
 import { hsts, type HstsOptions } from './handlers/hsts.js';
 import { assertLoginSupported, assertLoginUrl, checkLogin, devLoginPages, needsUser, type UserSource } from './handlers/login/index.js';
 import { writeResponse, type Middleware } from './handlers/response.js';
@@ -16,6 +18,7 @@ export type AppYamlOptions = AppFolder &
   StaticServingOptions &
   SecureOptions &
   FrontendOptions &
+  Pick<WsgiOptions, 'python' | 'deadlineGrace' | 'queueTimeout' | 'startTimeout' | 'idleTimeout' | 'maxInstances'> &
   Omit<EnvelopeOptions, 'config' | 'mode'> & {
     /**
      * Who is signed in, for `login:` handlers and for the `X-AppEngine-User-*` headers scripts
@@ -39,8 +42,8 @@ export interface AppYamlMiddleware extends Middleware {
   readonly config: AppConfig;
   /** Drops the frontend cache's entry for `url` (a full URL), or every entry; returns how many went. */
   purge(url?: string): number;
-  /** Stops watching files (development mode); the middleware keeps answering from its last state. */
-  close(): void;
+  /** Stops the app's backend instances and the file watcher; resolves once every child has exited. */
+  close(): Promise<void>;
 }
 
 /**
@@ -52,7 +55,8 @@ export interface AppYamlMiddleware extends Middleware {
  * once: 400/414, 302 for `.`/`..` segments, 413 for a declared oversized body); the handlers are
  * tried in file order, first match wins; the matched handler's `secure` is checked, then its
  * `login`; a static handler answers (or, with `require_matching_file` and no file, lets matching
- * go on). Script handlers, and requests no handler matches, are handed over — App Engine's
+ * go on). WSGI script handlers (`script: main.app` on python27) run in pools of Python bridge processes;
+ * other script handlers, and requests no handler matches, are handed over — App Engine's
  * headers set, body metered, deadline running — to `next()`; a script's response then goes
  * through App Engine's dynamic response rules, compression and the optional frontend cache, while
  * the host app's own routes (no handler matched) are left as they answer.
@@ -68,6 +72,17 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
   const envelope = compileEnvelope({ ...options, config, mode, onDeadline: options.onDeadline ?? frontend.onDeadline });
   const addHsts = options.hsts ? hsts(options.hsts === true ? {} : options.hsts) : undefined;
   const devPages = mode === 'development' && !options.users ? devLoginPages(options) : undefined;
+  const streamed = options.streamResponses ?? false;
+  const wsgi = new WsgiBackend({
+    ...options,
+    config,
+    mode,
+    environment: compileEnvironment(config, { ...options, mode }),
+    stream: streamed,
+    maxResponseBytes: options.responseLimit,
+    send: frontend.sendScriptResponse,
+    answerError: frontend.answerError,
+  });
   const hostOptions: SecureOptions = { allowedHosts: options.allowedHosts, httpsPort: options.httpsPort, httpPort: options.httpPort };
   const loginOptions = { allowedHosts: options.allowedHosts, loginUrl: options.loginUrl };
 
@@ -105,8 +120,11 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
     const handler = route.handler;
     if (handler.type === 'script') {
       envelope.handOver(req, res);
-      frontend.captureScript(req, res);
-      next();
+      const isWsgi = wsgi.handles(route);
+      // A buffered WSGI response reaches the frontend whole (send); anything else is captured.
+      if (!isWsgi || streamed) frontend.captureScript(req, res);
+      if (isWsgi) wsgi.handle(req, res, next);
+      else next();
       return true;
     }
     return frontend.serveStatic(req, res, () => statics.serve(handler, route.target, req, res));
@@ -122,9 +140,10 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
       next(err);
     }
   };
-  const close = (): void => {
+  const close = (): Promise<void> => {
     statics.close();
     frontend.close();
+    return wsgi.close();
   };
   return Object.assign(middleware, { config, purge: frontend.purge, close });
 }

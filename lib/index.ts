@@ -56,3 +56,10 @@ export { decodeRequestPath, DEFAULT_MAX_PATH_LENGTH, type RequestPath } from './
 export { userHeaders, userEnvironment, type UserSource } from './envelope/user.js';
 export type { AppEngineRequest, AppEngineUser } from './envelope/context.js';
 export { checkHost, type HostOptions } from './envelope/host.js';
+export { compileFrontend, type Frontend, type FrontendOptions } from './envelope/frontend.js';
+export { applyDynamicResponseRules, DEFAULT_RESPONSE_LIMIT, type AppResponse } from './envelope/response-rules.js';
+export { userAgentTakesGzip, type CompressionOptions } from './envelope/compression.js';
+export { cacheLifetime, type FrontendCacheOptions } from './envelope/frontend-cache.js';
+
+// Backends: WSGI script handlers, and the process and pool machinery every backend shares
+export * from './backends/index.js';

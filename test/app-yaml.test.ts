@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import express from 'express';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appYaml, ConfigError, silentLogger, type AppEngineUser, type AppYamlMiddleware } from '../lib/index.js';
 import { fetchPath, makeApp, removeDir } from './static/helpers.js';
@@ -33,6 +33,15 @@ handlers:
   script: main.app
 `;
 
+/** A WSGI app that answers with what it received, so tests can see the hand-over. */
+const MAIN_PY = `import json
+KEYS = ['PATH_INFO', 'HTTP_X_APPENGINE_USER_EMAIL', 'HTTP_X_APPENGINE_USER_IS_ADMIN', 'HTTP_X_APPENGINE_COUNTRY',
+        'HTTP_X_SPOOF', 'HTTP_X_APPENGINE_REQUEST_LOG_ID', 'HTTP_X_FORWARDED_PROTO', 'USER_EMAIL', 'wsgi.url_scheme']
+def app(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'application/json')])
+    return [json.dumps({k: environ.get(k) for k in KEYS}).encode()]
+`;
+
 const alice: AppEngineUser = { email: 'alice@example.com', userId: '42', nickname: 'alice', isAdmin: false };
 
 describe('appYaml() composition', () => {
@@ -40,11 +49,11 @@ describe('appYaml() composition', () => {
   let middleware: AppYamlMiddleware;
   let port: number;
   let close: () => void;
-  /** What the host app saw for the last request it answered. */
-  let seen: { headers: IncomingHttpHeaders; route?: string; user?: AppEngineUser | null } | undefined;
+  /** Requests that reached the host app behind appYaml(). */
+  let hostCalls = 0;
 
   before(async () => {
-    root = makeApp({ 'app.yaml': APP_YAML, 'main.py': 'app = None\n', 'static/site.css': 'body{}', 'static/.secret': 'no' });
+    root = makeApp({ 'app.yaml': APP_YAML, 'main.py': MAIN_PY, 'static/site.css': 'body{}', 'static/.secret': 'no' });
     middleware = appYaml({
       root,
       logger: silentLogger,
@@ -53,7 +62,7 @@ describe('appYaml() composition', () => {
     const app = express();
     app.use(middleware);
     app.use((req, res) => {
-      seen = { headers: req.headers, route: req.appEngine?.route?.target, user: req.appEngine?.user };
+      hostCalls++;
       res.type('text/plain').send(`host ${req.appEngine?.path}`);
     });
     const server = createServer(app);
@@ -65,19 +74,22 @@ describe('appYaml() composition', () => {
     };
   });
 
-  after(() => {
+  after(async () => {
     close();
-    middleware.close();
+    await middleware.close();
     removeDir(root);
   });
 
+  /** What the WSGI app received, from its JSON answer. */
+  const environ = (body: Buffer): Record<string, string | null> => JSON.parse(body.toString()) as Record<string, string | null>;
+
   test('serves a static file with App Engine headers, without reaching the host app', async () => {
-    seen = undefined;
+    hostCalls = 0;
     const reply = await fetchPath(port, '/static/site.css');
     assert.equal(reply.status, 200);
     assert.equal(reply.body.toString(), 'body{}');
     assert.equal(reply.headers['cache-control'], 'public, max-age=86400');
-    assert.equal(seen, undefined);
+    assert.equal(hostCalls, 0);
   });
 
   test('a skipped dotfile is 404 and stops matching, as a missing static file does', async () => {
@@ -86,24 +98,26 @@ describe('appYaml() composition', () => {
     assert.notEqual(reply.body.toString(), 'no');
   });
 
-  test('require_matching_file lets a missing file fall through to the next handler', async () => {
+  test('require_matching_file lets a missing file fall through to the next handler (the WSGI app)', async () => {
     const reply = await fetchPath(port, '/optional/missing.css');
     assert.equal(reply.status, 200);
-    assert.equal(reply.body.toString(), 'host /optional/missing.css');
-    assert.equal(seen?.route, 'main.app');
+    assert.equal(environ(reply.body).PATH_INFO, '/optional/missing.css');
   });
 
-  test('script handlers are handed over with App Engine headers set and client ones stripped', async () => {
+  test('a WSGI script gets App Engine headers, never the ones a client forged, and its response the frontend rules', async () => {
     const reply = await fetchPath(port, '/hello?x=1', {
       headers: { 'X-AppEngine-User-Email': 'forged@example.com', 'X-AppEngine-Country': 'US', X_Spoof: '1' },
     });
     assert.equal(reply.status, 200);
-    assert.equal(reply.body.toString(), 'host /hello');
-    assert.equal(seen?.headers['x-appengine-user-email'], undefined);
-    assert.equal(seen?.headers['x-appengine-country'], 'ZZ');
-    assert.equal(seen?.headers['x_spoof'], undefined);
-    assert.match(String(seen?.headers['x-appengine-request-log-id']), /^[0-9a-f]{32}$/);
-    assert.equal(seen?.headers['x-forwarded-proto'], 'http');
+    const env = environ(reply.body);
+    assert.equal(env.PATH_INFO, '/hello');
+    assert.equal(env.HTTP_X_APPENGINE_USER_EMAIL, null);
+    assert.equal(env.HTTP_X_APPENGINE_COUNTRY, 'ZZ');
+    assert.equal(env.HTTP_X_SPOOF, null);
+    assert.match(String(env.HTTP_X_APPENGINE_REQUEST_LOG_ID), /^[0-9a-f]{32}$/);
+    assert.equal(env.HTTP_X_FORWARDED_PROTO, 'http');
+    assert.equal(reply.headers['cache-control'], 'private');
+    assert.equal(reply.headers.server, 'Google Frontend');
   });
 
   test('secure is checked before login: http goes to https first', async () => {
@@ -118,9 +132,11 @@ describe('appYaml() composition', () => {
     assert.match(String(out.headers.location), /^https:\/\/127\.0\.0\.1:\d+\/_ah\/login\?continue=https%3A\/\/127\.0\.0\.1%3A\d+\/secure\/page$/);
     const signedIn = await fetchPath(port, '/secure/page', { headers: { 'X-Forwarded-Proto': 'https', Cookie: 'who=alice' } });
     assert.equal(signedIn.status, 200);
-    assert.equal(seen?.headers['x-appengine-user-email'], 'alice@example.com');
-    assert.equal(seen?.headers['x-appengine-user-is-admin'], '0');
-    assert.deepEqual(seen?.user, alice);
+    const env = environ(signedIn.body);
+    assert.equal(env.HTTP_X_APPENGINE_USER_EMAIL, 'alice@example.com');
+    assert.equal(env.HTTP_X_APPENGINE_USER_IS_ADMIN, '0');
+    assert.equal(env.USER_EMAIL, 'alice@example.com');
+    assert.equal(env['wsgi.url_scheme'], 'https');
   });
 
   test('login: admin answers 401 to a non-admin, whatever auth_fail_action says', async () => {
@@ -137,11 +153,11 @@ describe('appYaml() composition', () => {
   });
 
   test('a declared body over 32 MiB is 413 before the host app sees it', async () => {
-    seen = undefined;
+    hostCalls = 0;
     const reply = await fetchPath(port, '/upload', { method: 'POST', headers: { 'Content-Length': String(32 * 1024 * 1024 + 1) } }).catch((err: Error) => err);
     assert.ok(!(reply instanceof Error), String(reply));
     assert.equal(reply.status, 413);
-    assert.equal(seen, undefined);
+    assert.equal(hostCalls, 0);
   });
 
   test('production mode refuses login handlers without a user source, at load', () => {

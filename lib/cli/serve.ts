@@ -15,6 +15,7 @@ Serves the app in dir (default .) as App Engine would, from its app.yaml.
   --dev               development mode: follow file edits, /_ah/login sign-in
   --hsts              add Strict-Transport-Security (one year) to https responses
   --frontend-cache    emulate the Google Frontend's edge cache (public, max-age responses)
+  --python PATH       interpreter for WSGI script handlers (default /usr/bin/python3 when present)
   --trust-proxy LIST  peers whose X-Forwarded-* headers are believed: addresses or CIDRs,
                       comma-separated, a hop count, or '*' (default loopback)
   -h, --help
@@ -42,6 +43,7 @@ export async function runServe(args: string[]): Promise<number> {
         dev: { type: 'boolean' },
         hsts: { type: 'boolean' },
         'frontend-cache': { type: 'boolean' },
+        python: { type: 'string' },
         'trust-proxy': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -72,6 +74,7 @@ export async function runServe(args: string[]): Promise<number> {
       mode: values.dev ? 'development' : 'production',
       hsts: values.hsts ?? false,
       frontendCache: values['frontend-cache'] ?? false,
+      python: values.python,
       // A bare number is a hop count, as Express reads it; anything else a list of peers.
       trustProxy: trust === undefined ? undefined : /^\d+$/.test(trust) ? Number(trust) : trust,
     });
@@ -89,7 +92,7 @@ export async function runServe(args: string[]): Promise<number> {
       });
     });
   } catch (err) {
-    middleware.close();
+    await middleware.close();
     process.stderr.write(`appyaml serve: cannot listen on ${host}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
     return 1;
   }
@@ -101,8 +104,7 @@ export async function runServe(args: string[]): Promise<number> {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      middleware.close();
-      server.close(() => done());
+      server.close(() => void middleware.close().then(done));
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     };
@@ -114,7 +116,7 @@ export async function runServe(args: string[]): Promise<number> {
 
 /**
  * What `next()` gets: App Engine's 404 page when no handler matched (spec §2.1 step 8); for a
- * script handler, a 501 until the app's backend is configured.
+ * script handler no backend runs yet (CGI scripts, `script: auto`), a 501.
  */
 function noHandler(req: IncomingMessage, res: ServerResponse): void {
   const route = req.appEngine?.route;

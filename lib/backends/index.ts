@@ -1,0 +1,8 @@
+/** Backends that run an app's `script:` handlers, and the process and pool machinery they share. */
+export { wsgi, WsgiBackend, isWsgiScript, type WsgiOptions, type WsgiMiddleware } from './wsgi/backend.js';
+export type { WholeResponse } from './wsgi/response.js';
+export { Pool } from './pool.js';
+export { PoolClosedError, QueueTimeoutError, StartFailedError, type PoolInstance, type PoolOptions, type Lease, type StartPath } from './pool-contract.js';
+export { scalingPolicy, instanceConcurrency, type ScalingPolicy, type ScalingOptions } from './scaling.js';
+export { spawnProcess, inheritedEnvironment, ManagedProcess, type SpawnOptions, type ExitStatus } from './process.js';
+export { defaultPython, pythonEnvironment } from './interpreter.js';

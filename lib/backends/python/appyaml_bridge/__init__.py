@@ -1,0 +1,1 @@
+"""The WSGI bridge's modules; wsgi_bridge.py is the entry point."""
