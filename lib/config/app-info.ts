@@ -8,6 +8,7 @@ import type { Field, Reader } from './reader.js';
 import { readAutomaticScaling, readBasicScaling, readManualScaling } from './scaling.js';
 import type { AppConfig, Environment, ErrorCode, ErrorHandlerConfig, InboundService, LibraryConfig, SkipFiles } from './types.js';
 import { compileFileRegex } from './url-pattern.js';
+import { MEDIA_TYPE } from '../header-syntax.js';
 
 export const MAX_HANDLERS = 100;
 export const MAX_ERROR_FILE_BYTES = 10 * 1024;
@@ -197,7 +198,7 @@ function readErrorHandlers(r: Reader, field: Field | undefined, root: string): E
     if (seen.has(code)) r.error(f.get('error_code') ?? item, `more than one error handler for ${code}`);
     seen.add(code);
     const file = f.get('file') ? r.string(f.get('file')) : r.error(item, 'an error handler needs a file');
-    const mime = r.matching(f.get('mime_type'), /^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, 'a media type like text/html');
+    const mime = r.matching(f.get('mime_type'), MEDIA_TYPE, 'a media type like text/html');
     if (file === undefined) continue;
     const path = resolve(root, file);
     if (!path.startsWith(root + sep)) r.error(f.get('file')!, `error handler file "${file}" is outside the app folder`);

@@ -1,3 +1,4 @@
+import { MEDIA_TYPE } from '../header-syntax.js';
 import { parseExpiration, ExpirationError } from './expiration.js';
 import { httpHeaderProblem, MAX_HTTP_HEADERS } from './http-headers.js';
 import type { Field, Reader } from './reader.js';
@@ -19,7 +20,6 @@ const ALL_KEYS = [...TYPE_KEYS, ...COMMON_KEYS, ...STATIC_KEYS, 'upload', 'posit
 
 /** SDK `_URL_REGEX`: a url starts with `/` (not `^`), with `.`, or is a group that does not end in `$`. */
 const URL_SHAPE = /^(?:(?!\^)\/.*|\..*|(\(.).*(?!\$).)$/;
-const MIME_TYPE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+(\s*;.*)?$/;
 const WSGI_SCRIPT = /^[A-Za-z_\\][\w\\<>]*(\.[A-Za-z_\\][\w\\<>]*)+$/;
 
 export interface HandlerContext {
@@ -169,7 +169,7 @@ function readRelativePath(r: Reader, field: Field, what: string): string | undef
 
 function readStaticOptions(r: Reader, fields: Map<string, Field>) {
   const mimeField = fields.get('mime_type');
-  const mime_type = mimeField ? r.matching(mimeField, MIME_TYPE, 'a media type like text/html') : undefined;
+  const mime_type = mimeField ? r.matching(mimeField, MEDIA_TYPE, 'a media type like text/html') : undefined;
   const expField = fields.get('expiration');
   let expiration: number | undefined;
   if (expField) expiration = readExpiration(r, expField);

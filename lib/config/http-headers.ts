@@ -1,7 +1,6 @@
 /** Validation of a static handler's `http_headers` (SDK `HttpHeadersDict`, spec §1.4). */
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+import { HEADER_NAME, PRINTABLE_ASCII } from '../header-syntax.js';
 export const MAX_HTTP_HEADERS = 500;
 
 const DISALLOWED = new Set([
@@ -27,7 +26,7 @@ const VALUE_CAPS: Record<string, number> = {
 
 /** Why a header may not be set by http_headers, or undefined when it may. */
 export function httpHeaderProblem(name: string, value: string): string | undefined {
-  if (!TOKEN.test(name)) return `"${name}" is not a valid header name`;
+  if (!HEADER_NAME.test(name)) return `"${name}" is not a valid header name`;
   const lower = name.toLowerCase();
   if (lower.startsWith('x-appengine')) return `"${name}" is reserved for App Engine`;
   if (DISALLOWED.has(lower)) return `"${name}" cannot be set in http_headers`;

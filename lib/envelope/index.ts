@@ -14,6 +14,8 @@ import { logRequestOnClose, requestHeadBytes } from './request-log.js';
 import { DEFAULT_MAX_PATH_LENGTH, decodeRequestPath } from './request-path.js';
 import { answerRequestPath, requestTarget } from './request-target.js';
 import { sendDeferredContinue } from './server.js';
+import { HEADER_VALUE } from '../header-syntax.js';
+import type { Middleware } from '../middleware.js';
 import { userHeaders } from './user.js';
 
 /** Looks up where a client is; undefined (or a throw) means unknown, sent as country `ZZ`. */
@@ -77,15 +79,12 @@ export interface EnvelopeOptions {
   onDeadline?: DeadlineHandler;
 }
 
-/** Connect/Express-style middleware. */
-export type EnvelopeMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
 // Header values reach backends, where Node refuses control characters; anything else would be
 // an exception later, so a geo lookup's odd value is dropped here instead.
-const HEADER_SAFE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 function headerValue(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' && HEADER_SAFE.test(value) ? value : undefined;
+  return typeof value === 'string' && value !== '' && HEADER_VALUE.test(value) ? value : undefined;
 }
 
 function checkLimit(name: string, value: number, allowZero: boolean): number {
@@ -285,7 +284,7 @@ export function compileEnvelope(options: EnvelopeOptions = {}): Envelope {
  * mount first: `admit` then `handOver` (see `Envelope`). A request that already went through an
  * envelope passes through unchanged.
  */
-export function envelope(options: EnvelopeOptions = {}): EnvelopeMiddleware {
+export function envelope(options: EnvelopeOptions = {}): Middleware {
   const { admit, handOver } = compileEnvelope(options);
   return function appEngineEnvelope(req, res, next) {
     if (req.appEngine?.requestLogId !== undefined) return next();

@@ -1,4 +1,5 @@
 import { formatHttpDate, parseHttpDate } from '../handlers/static/http-date.js';
+import { HEADER_NAME, PRINTABLE_ASCII } from '../header-syntax.js';
 
 /**
  * A complete response as the app produced it, independent of any server object: what a backend
@@ -28,9 +29,7 @@ const REMOVED = new Set([
   'trailer', 'transfer-encoding', 'upgrade',
 ]);
 // RFC 9110 token: what Node accepts as a name; App Engine drops anything else.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // App Engine drops values with characters outside printable ASCII (tab and non-ASCII included).
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 // Directives that already keep shared caches from storing the response; only their bare forms
 // (`no-cache="Set-Cookie"` still lets a cache store the rest).
 const NON_PUBLIC = new Set(['private', 'no-cache', 'no-store']);
@@ -50,7 +49,7 @@ function keptHeaders(headers: ReadonlyArray<readonly [string, string]>): Array<[
   const out: Array<[string, string]> = [];
   for (const [name, value] of headers) {
     if (typeof name !== 'string' || typeof value !== 'string') continue;
-    if (!TOKEN.test(name) || !PRINTABLE_ASCII.test(value) || REMOVED.has(name.toLowerCase())) continue;
+    if (!HEADER_NAME.test(name) || !PRINTABLE_ASCII.test(value) || REMOVED.has(name.toLowerCase())) continue;
     out.push([name, value]);
   }
   return out;

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import encodeUrl from 'encodeurl';
+import { requestTarget } from '../envelope/request-target.js';
 
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
 
@@ -17,7 +18,7 @@ export function requestScheme(req: IncomingMessage): 'http' | 'https' {
  * so `/a%2Fb` stays `/a%2Fb`.
  */
 export function redirectTarget(req: IncomingMessage): { path: string; query: string } {
-  const url = ((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/').replace(ABSOLUTE_FORM, '');
+  const url = requestTarget(req).replace(ABSOLUTE_FORM, '');
   const q = url.indexOf('?');
   const path = `/${(q < 0 ? url : url.slice(0, q)).replace(/^\/+/, '')}`;
   return { path: encodeForLocation(path), query: q < 0 ? '' : encodeForLocation(url.slice(q + 1)) };

@@ -1,10 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 
-/**
- * A middleware in the Express/Connect shape; plain `node:http` servers can call it too. Every
- * appyaml part has this type.
- */
-export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+export type { Middleware } from '../middleware.js';
 
 /**
  * A complete answer decided without side effects (a redirect, a 401, a 400), so the rule that

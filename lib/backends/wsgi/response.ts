@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HEADER_NAME, HEADER_VALUE } from '../../header-syntax.js';
 
 /** A response's status line and headers, as the app gave them and Node checked them. */
 export interface ResponseHead {
@@ -12,8 +13,6 @@ export interface ResponseHead {
 
 /** `NNN reason`, 200 to 599 as App Engine's python27 runtime allows, no control characters. */
 const STATUS = /^([2-5]\d\d) ([\t\x20-\x7e\x80-\xff]*)$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** Connection-level headers: Node frames the response itself, so an app must not send these. */
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection',
@@ -35,8 +34,8 @@ export function parseHead(payload: Buffer): ResponseHead | string {
   for (let i = 1; i < fields.length; i += 2) {
     const name = fields[i]!;
     const value = fields[i + 1]!;
-    if (!TOKEN.test(name)) return `invalid header name ${JSON.stringify(name)}`;
-    if (!VALUE.test(value)) return `invalid value for header ${name}`;
+    if (!HEADER_NAME.test(name)) return `invalid header name ${JSON.stringify(name)}`;
+    if (!HEADER_VALUE.test(value)) return `invalid value for header ${name}`;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) return `hop-by-hop header ${name}`;
     if (lower === 'content-length') {

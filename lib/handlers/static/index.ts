@@ -5,6 +5,7 @@ import { decodeRequestPath, DEFAULT_MAX_PATH_LENGTH } from '../../envelope/reque
 import { answerRequestPath, requestTarget } from '../../envelope/request-target.js';
 import { RouteTable } from '../../router/route-table.js';
 import { StaticContentHandler, type StaticServingOptions } from './handler.js';
+import type { Middleware } from '../../middleware.js';
 
 export type { StaticServingOptions } from './handler.js';
 
@@ -27,8 +28,7 @@ export interface RequestPathOptions {
 export type StaticFilesOptions = (AppFolder | LoadedApp) & StaticServingOptions & RequestPathOptions;
 
 /** A connect/Express middleware holding resources that `close()` releases. */
-export interface StaticFilesMiddleware {
-  (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void;
+export interface StaticFilesMiddleware extends Middleware {
   /** Stops watching files (development mode); the middleware keeps serving its last index. */
   close(): void;
 }
