@@ -4,6 +4,7 @@ import type { AppConfig } from './config/types.js';
 import { compileEnvelope, type EnvelopeOptions } from './envelope/index.js';
 import { compileFrontend, type FrontendOptions } from './envelope/frontend.js';
 import { compileEnvironment } from './envelope/environment.js';
+import type { ScriptBackend } from './backends/script-backend.js';
 import { WsgiBackend, type WsgiOptions } from './backends/wsgi/backend.js';
 import { hsts, type HstsOptions } from './handlers/hsts.js';
 import { assertLoginSupported, assertLoginUrl, checkLogin, devLoginPages, needsUser, type UserSource } from './handlers/login/index.js';
@@ -72,17 +73,18 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
   const envelope = compileEnvelope({ ...options, config, mode, onDeadline: options.onDeadline ?? frontend.onDeadline });
   const addHsts = options.hsts ? hsts(options.hsts === true ? {} : options.hsts) : undefined;
   const devPages = mode === 'development' && !options.users ? devLoginPages(options) : undefined;
-  const streamed = options.streamResponses ?? false;
-  const wsgi = new WsgiBackend({
+  // What every backend shares: one set of App Engine variables, the frontend's response rules.
+  const backendOptions = {
     ...options,
     config,
     mode,
     environment: compileEnvironment(config, { ...options, mode }),
-    stream: streamed,
+    stream: options.streamResponses ?? false,
     maxResponseBytes: options.responseLimit,
     send: frontend.sendScriptResponse,
     answerError: frontend.answerError,
-  });
+  };
+  const backends: ScriptBackend[] = [new WsgiBackend(backendOptions)];
   const hostOptions: SecureOptions = { allowedHosts: options.allowedHosts, httpsPort: options.httpsPort, httpPort: options.httpPort };
   const loginOptions = { allowedHosts: options.allowedHosts, loginUrl: options.loginUrl };
 
@@ -120,10 +122,10 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
     const handler = route.handler;
     if (handler.type === 'script') {
       envelope.handOver(req, res);
-      const isWsgi = wsgi.handles(route);
-      // A buffered WSGI response reaches the frontend whole (send); anything else is captured.
-      if (!isWsgi || streamed) frontend.captureScript(req, res);
-      if (isWsgi) wsgi.handle(req, res, next);
+      const backend = backends.find((b) => b.handles(route));
+      // A backend that sends whole responses reaches the frontend itself; anything else is captured.
+      if (!backend?.sendsWhole) frontend.captureScript(req, res);
+      if (backend) backend.handle(req, res, next);
       else next();
       return true;
     }
@@ -143,7 +145,7 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
   const close = (): Promise<void> => {
     statics.close();
     frontend.close();
-    return wsgi.close();
+    return Promise.all(backends.map((b) => b.close())).then(noop);
   };
   return Object.assign(middleware, { config, purge: frontend.purge, close });
 }

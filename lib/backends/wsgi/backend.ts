@@ -15,6 +15,7 @@ import { baseEnviron, requestEnviron } from './environ.js';
 import { Exchange, type ExchangeSettings } from './exchange.js';
 import type { WholeResponse } from './response.js';
 import { Frame } from './frames.js';
+import type { ScriptBackend } from '../script-backend.js';
 
 /** Options of `wsgi()` and `WsgiBackend`. */
 export interface WsgiOptions extends ScalingOptions, Omit<EnvironmentOptions, 'warn'> {
@@ -86,13 +87,15 @@ export function isWsgiScript(script: string): boolean {
  * `handle`, which serves one request on them. Instances start on demand (or at once for manual
  * scaling and `min_instances`), so constructing one costs nothing until traffic comes.
  */
-export class WsgiBackend {
+export class WsgiBackend implements ScriptBackend {
   readonly pool: Pool<BridgeInstance>;
   private readonly table: RouteTable;
   private readonly settings: ExchangeSettings;
   private readonly startTimeout: number;
   private readonly logger: Logger;
   private readonly environment: AppEngineEnvironment;
+  /** Buffered responses go to `send` whole; streamed ones are written to `res`. */
+  readonly sendsWhole: boolean;
 
   constructor(options: WsgiOptions) {
     const { config } = options;
@@ -108,6 +111,7 @@ export class WsgiBackend {
     bridgePath();
     const tags = { service: config.service };
     const stream = options.stream ?? false;
+    this.sendsWhole = !stream && options.send !== undefined;
     this.settings = {
       stream,
       maxResponseBytes: options.maxResponseBytes ?? MAX_RESPONSE_BYTES,
