@@ -107,8 +107,22 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
       }
       if (serve(req, res, next, route)) return;
     }
+    // No handler matched: the entrypoint's implicit catch-all (modern runtimes, flex), else the host app.
+    runScript(req, res, next, undefined);
+  }
+
+  /** Hands a request over to the backend that takes `route` (a script handler, or none matched), else to `next()`. */
+  function runScript(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void, route: RouteMatch | undefined): void {
     envelope.handOver(req, res);
-    next();
+    const backend = backends.find((b) => b.handles(route));
+    if (!backend) {
+      // A script handler no backend takes is the host app's; its response is still the app's.
+      if (route) frontend.captureScript(req, res);
+      return next();
+    }
+    // A backend that sends whole responses reaches the frontend itself; anything else is captured.
+    if (!backend.sendsWhole) frontend.captureScript(req, res);
+    backend.handle(req, res, next);
   }
 
   /**
@@ -121,12 +135,7 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
     if (frontend.serveCached(req, res)) return true;
     const handler = route.handler;
     if (handler.type === 'script') {
-      envelope.handOver(req, res);
-      const backend = backends.find((b) => b.handles(route));
-      // A backend that sends whole responses reaches the frontend itself; anything else is captured.
-      if (!backend?.sendsWhole) frontend.captureScript(req, res);
-      if (backend) backend.handle(req, res, next);
-      else next();
+      runScript(req, res, next, route);
       return true;
     }
     return frontend.serveStatic(req, res, () => statics.serve(handler, route.target, req, res));
