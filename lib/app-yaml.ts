@@ -68,8 +68,8 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
   const users = assertLoginSupported(config, { mode, users: options.users });
   assertLoginUrl(options.loginUrl);
   const table = new RouteTable(config.handlers);
-  const statics = new StaticContentHandler(config, options);
   const frontend = compileFrontend(config, options);
+  const statics = new StaticContentHandler(config, options, frontend.staticVaries);
   const envelope = compileEnvelope({ ...options, config, mode, onDeadline: options.onDeadline ?? frontend.onDeadline });
   const addHsts = options.hsts ? hsts(options.hsts === true ? {} : options.hsts) : undefined;
   const devPages = mode === 'development' && !options.users ? devLoginPages(options) : undefined;

@@ -7,9 +7,11 @@ import {
   compressionRequest,
   createEncoder,
   encodedHeaders,
+  negotiateEncoding,
   notModifiedHeaders,
   type CompressionOptions,
   type CompressionPlan,
+  type CompressionRequest,
   type Encoding,
 } from './compression.js';
 import type { DeadlineHandler } from './deadline.js';
@@ -57,6 +59,12 @@ export interface Frontend {
    */
   serveStatic(req: IncomingMessage, res: ServerResponse, serve: () => boolean): boolean;
   /**
+   * Whether static responses with these headers are compressed for clients that take it; the
+   * static handler then puts `Vary: Accept-Encoding` in the file's precomputed headers, so that
+   * requests no coding can be chosen for are served without the frontend in the way.
+   */
+  staticVaries(headers: ReadonlyArray<readonly [string, string]>): boolean;
+  /**
    * Takes over what an in-process script handler writes to `res` (call after the envelope's
    * `handOver`, before handing the request on): App Engine's dynamic response rules, the size
    * limit, compression and the cache apply to it.
@@ -82,6 +90,7 @@ export interface Frontend {
 }
 
 const NO_COMPRESSION: CompressionPlan = { vary: false, encoding: undefined };
+const NO_CLIENT: CompressionRequest = { method: 'GET', acceptEncoding: undefined, userAgent: undefined };
 
 type Encoder = (body: Buffer, encoding: Encoding) => Promise<Buffer>;
 
@@ -274,7 +283,8 @@ export function compileFrontend(config: Pick<AppConfig, 'root' | 'error_handlers
     },
 
     serveStatic(req, res, serve) {
-      if (!policy && !cache) return serve();
+      // Nothing to compress for this client, nothing to cache: the file's own headers say it all.
+      if (!cache && (!policy || negotiateEncoding(compressionRequest(req)) === undefined)) return serve();
       const tap = new Tap(res, staticSink, staticTap);
       let served = false;
       try {
@@ -284,6 +294,8 @@ export function compileFrontend(config: Pick<AppConfig, 'root' | 'error_handlers
       }
       return served;
     },
+
+    staticVaries: (headers) => policy !== undefined && policy(NO_CLIENT, 200, headers, undefined).vary,
 
     captureScript(_req, res) {
       // The tap installs itself on `res`; the sink finds it there.

@@ -151,6 +151,12 @@ describe('compression', () => {
       const etag = plain.headers.etag!;
       assert.match(etag, /^"/);
       assert.equal(plain.headers['content-length'], String(PAGE.length));
+      // Served without the frontend in the way (no coding for this client), yet varying like the gzip answer.
+      assert.equal(plain.headers['content-encoding'], undefined);
+      assert.equal(plain.headers.vary, 'Accept-Encoding');
+      const revalidated = await fetch(server.port, '/static/page.html', { headers: { 'User-Agent': CHROME, 'If-None-Match': etag } });
+      assert.equal(revalidated.status, 304);
+      assert.equal(revalidated.headers.vary, 'Accept-Encoding');
       const gz = await fetch(server.port, '/static/page.html', { headers: BROWSER });
       assert.equal(gz.headers['content-encoding'], 'gzip');
       assert.equal(gz.headers.etag, `W/${etag}`);

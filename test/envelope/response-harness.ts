@@ -40,8 +40,8 @@ export async function startFrontendServer(options: FrontendServerOptions = {}): 
   const root = makeApp({ 'app.yaml': options.yaml ?? SCRIPT_ONLY, 'main.py': '', ...options.files }, 'appyaml-frontend-');
   const config = loadAppYaml({ root });
   const table = new RouteTable(config.handlers);
-  const statics = new StaticContentHandler(config, {});
   const frontend = compileFrontend(config, options.frontend);
+  const statics = new StaticContentHandler(config, {}, frontend.staticVaries);
   const envelope = compileEnvelope({ logger: silentLogger, trustProxy: false, onDeadline: frontend.onDeadline, ...options.envelope, config });
   const state = { scriptHits: 0 };
 

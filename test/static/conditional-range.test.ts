@@ -67,7 +67,8 @@ describe('If-None-Match → 304', { timeout: 5000 }, () => {
     assert.equal(reply.headers.etag, etag);
     assert.equal(reply.headers['cache-control'], 'public, max-age=600');
     assert.ok(reply.headers.expires);
-    assert.equal(reply.headers.vary, 'Origin');
+    // RFC 9110 §15.4.5: a 304 repeats the Vary its 200 would carry, the frontend's compression included.
+    assert.equal(reply.headers.vary, 'Origin, Accept-Encoding');
     assert.equal(reply.headers['strict-transport-security'], 'max-age=60');
     for (const name of ['content-type', 'content-length', 'content-language', 'content-range', 'accept-ranges', 'last-modified']) {
       assert.equal(reply.headers[name], undefined, name);

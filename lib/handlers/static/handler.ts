@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig, StaticHandlerConfig } from '../../config/types.js';
 import { FileIndex } from './file-index.js';
+import type { VariesByEncoding } from './headers.js';
 import { ExpiresClock } from './http-date.js';
 import { resolveStatic, type ResolveContext } from './resolve.js';
 import { sendStaticResponse } from './send.js';
@@ -43,7 +44,8 @@ export class StaticContentHandler {
   /** Reused across requests; only `now` changes. */
   private readonly context: ResolveContext;
 
-  constructor(app: AppConfig, options: StaticServingOptions = {}) {
+  /** `varies`: the frontend's compression rule (`Frontend.staticVaries`), when it compresses. */
+  constructor(app: AppConfig, options: StaticServingOptions = {}, varies?: VariesByEncoding) {
     this.index = new FileIndex(app, {
       mode: options.mode ?? 'production',
       memoryFileSize: options.memoryFileSize ?? DEFAULT_MEMORY_FILE_SIZE,
@@ -54,6 +56,7 @@ export class StaticContentHandler {
       defaultExpiration: app.default_expiration,
       lastModified: options.lastModified ?? false,
       clock: new ExpiresClock(),
+      varies,
       now: 0,
     };
   }

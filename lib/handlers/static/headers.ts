@@ -1,6 +1,12 @@
 import type { StaticHandlerConfig } from '../../config/types.js';
 import type { FileEntry } from './file-index.js';
+import { addVary } from '../../envelope/response-rules.js';
 import { formatHttpDate } from './http-date.js';
+
+/** Whether the frontend compresses responses with these headers for some clients; they then carry `Vary: Accept-Encoding`. */
+export type VariesByEncoding = (headers: ReadonlyArray<readonly [string, string]>) => boolean;
+
+const neverVaries: VariesByEncoding = () => false;
 
 /** App Engine production's expiration when neither `expiration` nor `default_expiration` is set (spec §3.1). */
 export const DEFAULT_EXPIRATION_SECONDS = 600;
@@ -32,7 +38,13 @@ export interface HeaderSet {
  * in file order, replacing the default of the same name for Content-Type, ETag, Expires and
  * Cache-Control.
  */
-export function buildHeaderSet(handler: StaticHandlerConfig, entry: FileEntry, defaultExpiration: number | undefined, lastModified: boolean): HeaderSet {
+export function buildHeaderSet(
+  handler: StaticHandlerConfig,
+  entry: FileEntry,
+  defaultExpiration: number | undefined,
+  lastModified: boolean,
+  varies: VariesByEncoding = neverVaries,
+): HeaderSet {
   const seconds = handler.expiration ?? defaultExpiration ?? DEFAULT_EXPIRATION_SECONDS;
   const own = new Map(handler.http_headers.map(([name, value]) => [name.toLowerCase(), value]));
   const defaults: Array<[string, string]> = [];
@@ -42,8 +54,11 @@ export function buildHeaderSet(handler: StaticHandlerConfig, entry: FileEntry, d
   const modified = lastModified && !own.has('last-modified') ? Math.floor(entry.mtimeMs / 1000) * 1000 : undefined;
   if (modified !== undefined) defaults.push(['Last-Modified', formatHttpDate(modified)]);
 
-  const representation = [...defaults, ['Accept-Ranges', 'bytes'], ...handler.http_headers].flat();
-  const notModified = [...defaults, ...handler.http_headers]
+  let pairs = [...defaults, ...handler.http_headers];
+  // Known per file: whether the frontend compresses this type (so every answer names Vary).
+  if (varies(pairs)) pairs = addVary(pairs, 'Accept-Encoding');
+  const representation = [...pairs.slice(0, defaults.length), ['Accept-Ranges', 'bytes'], ...pairs.slice(defaults.length)].flat();
+  const notModified = pairs
     .filter(([name]) => {
       const lower = name.toLowerCase();
       return !lower.startsWith('content-') && lower !== 'last-modified';

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { StaticHandlerConfig } from '../../config/types.js';
 import { evaluatePreconditions } from './conditional.js';
 import type { FileEntry, FileIndex } from './file-index.js';
-import { buildHeaderSet, type HeaderSet } from './headers.js';
+import { buildHeaderSet, type HeaderSet, type VariesByEncoding } from './headers.js';
 import type { ExpiresClock } from './http-date.js';
 import { evaluateRange } from './range.js';
 
@@ -34,6 +34,8 @@ export interface ResolveContext {
   /** Send Last-Modified and evaluate date preconditions. */
   lastModified: boolean;
   clock: ExpiresClock;
+  /** Whether the frontend compresses a file with these headers (its answers then carry `Vary: Accept-Encoding`). */
+  varies: VariesByEncoding | undefined;
   /** Milliseconds since the epoch. */
   now: number;
 }
@@ -107,7 +109,7 @@ function headerSetFor(handler: StaticHandlerConfig, entry: FileEntry, ctx: Resol
   let set = entry.headerSets[handler.index];
   if (set === undefined) {
     const servable = handler.type === 'static_dir' ? entry.path.startsWith(`${handler.static_dir}/`) : handler.uploadPattern.test(entry.path);
-    set = servable ? buildHeaderSet(handler, entry, ctx.defaultExpiration, ctx.lastModified) : null;
+    set = servable ? buildHeaderSet(handler, entry, ctx.defaultExpiration, ctx.lastModified, ctx.varies) : null;
     entry.headerSets[handler.index] = set;
   }
   return set;
