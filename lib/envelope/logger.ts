@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 
 /** Cloud Logging's severities, which App Engine's log viewer shows. */
@@ -28,7 +29,11 @@ export const silentLogger: Required<Logger> = { debug: ignore, info: ignore, war
 
 /** Options of `jsonLogger`. */
 export interface JsonLoggerOptions {
-  /** Receives each line, newline included. Default: `process.stdout`. */
+  /**
+   * Receives each line, newline included. Default: standard output, the lines of one turn of the
+   * event loop written together (one write per turn instead of one per request; what is pending
+   * at exit is written synchronously).
+   */
   destination?: { write(line: string): unknown };
   /** Fields added to every line. */
   bindings?: Record<string, unknown>;
@@ -39,7 +44,7 @@ export interface JsonLoggerOptions {
  * `message`, `time`, then the fields given), which App Engine's log agent and `appyaml serve` read.
  */
 export function jsonLogger(options: JsonLoggerOptions = {}): Required<Logger> {
-  const destination = options.destination ?? process.stdout;
+  const destination = options.destination ?? stdoutLines();
   const bindings = options.bindings ?? {};
   const line = (severity: Severity) => (obj: Record<string, unknown>, msg?: string) => {
     const entry: Record<string, unknown> = { severity, time: new Date().toISOString(), message: msg ?? '', ...bindings, ...obj };
@@ -62,6 +67,34 @@ export function jsonLogger(options: JsonLoggerOptions = {}): Required<Logger> {
     fatal: line('CRITICAL'),
     child: (more) => jsonLogger({ destination, bindings: { ...bindings, ...more } }),
   };
+}
+
+let stdout: { write(line: string): void } | undefined;
+
+/** Standard output, batched per turn of the event loop; one for the process. */
+function stdoutLines(): { write(line: string): void } {
+  if (stdout) return stdout;
+  let pending = '';
+  const flush = () => {
+    const text = pending;
+    pending = '';
+    process.stdout.write(text);
+  };
+  process.once('exit', () => {
+    try {
+      // Nothing can wait now: the last lines go out synchronously.
+      if (pending) writeSync(1, pending);
+    } catch {
+      // Standard output is closed: the lines are lost, the exit goes on.
+    }
+  });
+  stdout = {
+    write(line) {
+      if (pending === '') setImmediate(flush);
+      pending += line;
+    },
+  };
+  return stdout;
 }
 
 /** A logger that adds `bindings` to each line, for loggers without `child`. */

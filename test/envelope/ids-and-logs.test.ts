@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
@@ -102,6 +103,22 @@ describe('ids agree across the header, req.appEngine, the log lines and the envi
 });
 
 describe('logger', () => {
+  it('writes to stdout in order, across turns of the event loop, and flushes what is pending at exit', () => {
+    // A child process: the default destination is the real standard output.
+    const script = `
+      import { jsonLogger } from './lib/envelope/logger.ts';
+      const log = jsonLogger();
+      log.info({ n: 1 }, 'first');
+      setImmediate(() => {
+        log.info({ n: 2 }, 'second');
+        setTimeout(() => { log.warn({ n: 3 }, 'third'); log.error({ n: 4 }, 'last'); process.exit(0); }, 5);
+      });
+    `;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8' });
+    const lines = out.trim().split('\n').map((line) => JSON.parse(line) as { message: string; n: number });
+    assert.deepEqual(lines.map((l) => [l.message, l.n]), [['first', 1], ['second', 2], ['third', 3], ['last', 4]]);
+  });
+
   it('the default logger writes Cloud Logging severities, bindings and error stacks', () => {
     const lines: string[] = [];
     const log = jsonLogger({ destination: { write: (l: string) => lines.push(l) }, bindings: { service: 'default' } });
