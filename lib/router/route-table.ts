@@ -3,6 +3,7 @@ import { expandTemplate, parseTemplate, type TemplatePart } from '../config/temp
 import type { HandlerConfig } from '../config/types.js';
 import type { UrlMatch } from '../config/url-pattern.js';
 import { literalPrefix } from './literal-prefix.js';
+import { literalSuffix } from './literal-suffix.js';
 
 /** A handler that matched a path, with its captures and its expanded target. */
 export interface RouteMatch {
@@ -18,13 +19,15 @@ export interface RouteMatch {
 interface Route {
   handler: HandlerConfig;
   prefix: string;
+  suffix: string;
   template: TemplatePart[];
 }
 
 /**
  * The compiled handler list: "which handler, with which captures" for a decoded path. First
  * match wins; `from` lets the caller go on after a handler that declined (require_matching_file).
- * Everything is prepared here, once; a request costs a prefix check per handler and one regex.
+ * Everything is prepared here, once; a request costs a prefix and a suffix check per handler and
+ * one regex.
  */
 export class RouteTable {
   private readonly routes: Route[];
@@ -33,6 +36,7 @@ export class RouteTable {
     this.routes = handlers.map((handler) => ({
       handler,
       prefix: literalPrefix(handler.type === 'static_dir' ? `${escapeRegexLiteral(handler.url.replace(/\/+$/, ''))}/` : handler.url),
+      suffix: handler.type === 'static_dir' ? '' : literalSuffix(handler.url),
       template: targetTemplate(handler),
     }));
   }
@@ -43,6 +47,7 @@ export class RouteTable {
     for (let i = from; i < routes.length; i++) {
       const route = routes[i]!;
       if (route.prefix !== '' && !path.startsWith(route.prefix)) continue;
+      if (route.suffix !== '' && !path.endsWith(route.suffix)) continue;
       const match = route.handler.pattern.match(path);
       if (match) return { handler: route.handler, match, target: expandTemplate(route.template, match) };
     }

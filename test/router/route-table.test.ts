@@ -8,6 +8,7 @@ import { checkAppYaml } from '../../lib/config/load.js';
 import type { HandlerConfig } from '../../lib/config/types.js';
 import { compileUrlPattern } from '../../lib/config/url-pattern.js';
 import { literalPrefix } from '../../lib/router/literal-prefix.js';
+import { literalSuffix } from '../../lib/router/literal-suffix.js';
 import { RouteTable } from '../../lib/router/route-table.js';
 import { appDir, describe } from '../helpers/app-dir.js';
 
@@ -186,6 +187,52 @@ test('literalPrefix never excludes a path the pattern matches', () => {
     assert.ok(compileUrlPattern(pattern).match(path), `${pattern} matches ${path}`);
     assert.ok(path.startsWith(literalPrefix(pattern)), `${pattern}: prefix ${literalPrefix(pattern)} vs ${path}`);
   }
+});
+
+const SUFFIXES: Array<[string, string]> = [
+  ['/(.*)\\.ext12', '.ext12'],
+  ['/(.*\\.(png|jpg))', ''],
+  ['/static/(.*)', ''],
+  ['/exact', '/exact'],
+  ['/a(b)c', 'c'],
+  ['/ab?', ''],
+  ['/x{2}y', 'y'],
+  ['/(\\w+)\\.css', '.css'],
+  ['/[a-z]+\\.js', '.js'],
+  ['/[]x]z', 'z'],
+  ['/\\d+px', 'px'],
+  ['/a\\x41', ''],
+  ['/(?i)abc', ''],
+  ['/n/(?P<name>\\w+)\\.txt', ''],
+  ['/a|/b', ''],
+  ['/(.*)/(.*)', ''],
+  ['/x.y', 'y'],
+  ['/x$', ''],
+];
+
+test('literalSuffix: the fixed text every match ends with', () => {
+  assert.deepEqual(SUFFIXES.map(([p]) => [p, literalSuffix(p)]), SUFFIXES);
+});
+
+test('literalSuffix never excludes a path the pattern matches', () => {
+  const pairs = [
+    ['/(.*)\\.ext12', '/a/b.ext12'], ['/x{2}y', '/xxy'], ['/(\\w+)\\.css', '/site.css'], ['/[]x]z', '/]z'],
+    ['/a(b)c', '/abc'], ['/ab?', '/a'], ['/\\d+px', '/12px'], ['/x.y', '/x-y'],
+  ] as const;
+  for (const [pattern, path] of pairs) {
+    assert.ok(compileUrlPattern(pattern).match(path), `${pattern} matches ${path}`);
+    assert.ok(path.endsWith(literalSuffix(pattern)), `${pattern}: suffix ${literalSuffix(pattern)} vs ${path}`);
+  }
+});
+
+test('a handler whose url starts with a construct is skipped by its suffix, and still matches', () => {
+  const routes = table(
+    { url: '/(.*)\\.ext1', static_files: 'static/\\1.ext1', upload: 'static/.*\\.ext1' },
+    { url: '/(.*)\\.txt', static_files: 'static/\\1.txt', upload: 'static/.*\\.txt' },
+  );
+  assert.equal(routes.match('/dir/1k.txt')?.target, 'static/dir/1k.txt');
+  assert.equal(routes.match('/dir/1k.ext1')?.target, 'static/dir/1k.ext1');
+  assert.equal(routes.match('/dir/1k.ext2'), undefined);
 });
 
 test('engines: /(.*)/(.*) runs on the linear-time engine, /static/(.*) on V8', () => {
