@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import proxyaddr from 'proxy-addr';
 
@@ -48,14 +49,18 @@ export function compileForwarding(options: ForwardingOptions = {}): (req: Incomi
   const secure = Object.entries(options.secureSchemeHeaders ?? DEFAULT_SECURE_SCHEME_HEADERS).map(
     ([name, value]) => [name.toLowerCase(), value.toLowerCase()] as const,
   );
+  // Whether a connection's peer is a trusted proxy: asked once per connection, not per request.
+  const peers = new WeakMap<Socket, boolean>();
   return (req) => {
-    const peer = req.socket.remoteAddress ?? '';
-    const viaTrustedProxy = peer !== '' && trust(peer, 0);
+    const socket = req.socket;
+    const peer = socket.remoteAddress ?? '';
+    let viaTrustedProxy = peers.get(socket);
+    if (viaTrustedProxy === undefined) peers.set(socket, (viaTrustedProxy = peer !== '' && trust(peer, 0)));
     let scheme: 'http' | 'https' = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
     if (!viaTrustedProxy) return { scheme, clientIp: peer, viaTrustedProxy };
     // [peer, ...X-Forwarded-For from the right], cut after the first untrusted address: the
     // client is the last entry, and every entry before it is a trusted proxy.
-    const chain = proxyaddr.all(req, trust);
+    const chain = req.headers['x-forwarded-for'] === undefined ? [peer] : proxyaddr.all(req, trust);
     for (const [name, value] of secure) {
       const header = req.headers[name];
       if (header === undefined) continue;

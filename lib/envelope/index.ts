@@ -102,6 +102,8 @@ interface Admitted {
   bindings: Record<string, unknown>;
   aborted: RequestAbort;
   meter?: BodyMeter;
+  /** REQUEST_ID_HASH, once read. */
+  idHash?: string;
 }
 
 /**
@@ -170,7 +172,9 @@ export function compileEnvelope(options: EnvelopeOptions = {}): Envelope {
       aborted: new RequestAbort(),
     };
     admitted.set(req, state);
-    logRequestOnClose(req, res, {
+    // A silent logger only needs to know whether the client left early.
+    if (logger === silentLogger) res.once('close', () => res.writableFinished || state.aborted.abort('client-closed'));
+    else logRequestOnClose(req, res, {
       logger,
       bindings,
       url: target.charCodeAt(0) === 0x2f && host ? `${forwarded.scheme}://${host}${target}` : target,
@@ -190,7 +194,10 @@ export function compileEnvelope(options: EnvelopeOptions = {}): Envelope {
       scheme: forwarded.scheme,
       clientIp: forwarded.clientIp,
       requestLogId,
-      requestIdHash: requestIdHash(requestLogId),
+      // Only CGI/WSGI environments show it: hashed when first read.
+      get requestIdHash() {
+        return (state.idHash ??= requestIdHash(requestLogId));
+      },
       trace,
       geo: location,
       acceptEncoding: req.headers['accept-encoding'],
@@ -203,6 +210,12 @@ export function compileEnvelope(options: EnvelopeOptions = {}): Envelope {
     if (decoded.kind !== 'ok') {
       closeIfBodyPending(req, res);
       answerRequestPath(res, decoded);
+      return false;
+    }
+    // RFC 9112 §3.2 (security.md row 44): Node keeps only the first Host in req.headers, so the
+    // app and anything keyed on another Host line would disagree about which host was asked.
+    if (hostLines(req) > 1) {
+      answerPlain(req, res, 400);
       return false;
     }
     if (hasBody(req) && !facts.path.startsWith('/_ah/') && declaredTooLarge(req, bodyLimit)) {
@@ -298,6 +311,14 @@ export function envelope(options: EnvelopeOptions = {}): Middleware {
   };
 }
 
+/** How many Host header lines the request has (req.rawHeaders keeps the repeats Node drops). */
+function hostLines(req: IncomingMessage): number {
+  let count = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') count++;
+  return count;
+}
+
 export { configureServer, type ServerTimeouts } from './server.js';
 export { compileEnvironment, type AppEngineEnvironment, type EnvironmentOptions, type InstanceParams } from './environment.js';
 export { requestLogger, jsonLogger, silentLogger, type Logger, type LogFn, type Severity, type JsonLoggerOptions } from './logger.js';
@@ -308,3 +329,4 @@ export { compileFrontend, type Frontend, type FrontendOptions } from './frontend
 export { applyDynamicResponseRules, rewriteDynamicHeaders, DEFAULT_RESPONSE_LIMIT, type AppResponse, type ResponseRequestFacts } from './response-rules.js';
 export { userAgentTakesGzip, negotiateEncoding, type CompressionOptions, type Encoding } from './compression.js';
 export { cacheLifetime, type FrontendCacheOptions } from './frontend-cache.js';
+
