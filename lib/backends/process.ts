@@ -25,6 +25,11 @@ export interface SpawnOptions {
   env?: Readonly<Record<string, string>>;
   /** Extra duplex channels (Unix socket pairs) the child gets as fds 3, 4, ...; default 0. */
   channels?: number;
+  /**
+   * Whether stdin and stdout are pipes the caller writes and reads (`child.stdin`, `child.stdout`),
+   * as a CGI script's request body and response; default false: stdin is empty and stdout is logged.
+   */
+  ownStdio?: boolean;
   /** Where the child's stdout (INFO) and stderr (ERROR) lines go. */
   logger: Logger;
   /** Fields added to each of those lines: instance id, service, request id for per-request processes. */
@@ -74,7 +79,7 @@ export class ManagedProcess {
       // setsid(): the child leads a new process group (and session), apart from Node's terminal.
       detached: true,
       shell: false,
-      stdio: ['ignore', 'pipe', 'pipe', ...Array<'pipe'>(extra).fill('pipe')],
+      stdio: [options.ownStdio ? 'pipe' : 'ignore', 'pipe', 'pipe', ...Array<'pipe'>(extra).fill('pipe')],
     });
     this.pid = this.child.pid;
     this.channels = this.child.stdio.slice(3) as Socket[];
@@ -86,7 +91,7 @@ export class ManagedProcess {
       });
     });
     const tags = options.tags ?? {};
-    capture(this.child.stdout, (line, truncated) => options.logger.info({ ...tags, stream: 'stdout', ...(truncated ? { truncated } : {}) }, line));
+    if (!options.ownStdio) capture(this.child.stdout, (line, truncated) => options.logger.info({ ...tags, stream: 'stdout', ...(truncated ? { truncated } : {}) }, line));
     capture(this.child.stderr, (line, truncated) => options.logger.error({ ...tags, stream: 'stderr', ...(truncated ? { truncated } : {}) }, line));
     if (this.pid !== undefined) {
       live.add(this);

@@ -46,6 +46,8 @@ export interface BridgeSettings {
   tags: Record<string, unknown>;
   /** Milliseconds to import the app and say ready. */
   startTimeout: number;
+  /** `cgi`: the worker runs CGI scripts in-process (App Engine's app caching) instead of WSGI apps. */
+  mode?: 'wsgi' | 'cgi';
 }
 
 /** Raised by `start()` when the app cannot be loaded; `stack` carries the Python traceback. */
@@ -157,7 +159,7 @@ export class BridgeInstance implements PoolInstance {
         encodeFrame(
           Frame.Init,
           0,
-          JSON.stringify({ root: s.root, preload: s.preload, environ: s.environ, threads: s.threads, multithread: s.multithread }),
+          JSON.stringify({ root: s.root, preload: s.preload, environ: s.environ, threads: s.threads, multithread: s.multithread, mode: s.mode ?? 'wsgi' }),
         ),
       );
     });

@@ -9,6 +9,7 @@ import sys
 import threading
 
 from . import deadline
+from .cgi_script import CgiRequest, CgiScripts
 from .channel import Channel
 from .logs import ErrorStream, Logs, local
 from .request import Request
@@ -30,24 +31,30 @@ def main():
     logs = Logs(channel)
     logs.install()
     deadline.install()
-    apps = Apps(logs)
-    for script in init['preload']:
-        failed = apps.preload(script)
-        if failed:
-            channel.send_json(b'R', 0, {'m': failed[0], 'detail': failed[1]})
-            return 1
-    base = dict(init['environ'])
-    base.update({
-        'wsgi.version': (1, 0),
-        'wsgi.multithread': init['multithread'],
-        'wsgi.multiprocess': True,
-        'wsgi.run_once': False,
-        'wsgi.input_terminated': True,
-    })
+    if init.get('mode') == 'cgi':
+        # CGI scripts run in-process, one at a time (they own os.environ and sys.stdout).
+        scripts = CgiScripts(logs)
+        make_request, run = CgiRequest, scripts.serve
+    else:
+        apps = Apps(logs)
+        for script in init['preload']:
+            failed = apps.preload(script)
+            if failed:
+                channel.send_json(b'R', 0, {'m': failed[0], 'detail': failed[1]})
+                return 1
+        base = dict(init['environ'])
+        base.update({
+            'wsgi.version': (1, 0),
+            'wsgi.multithread': init['multithread'],
+            'wsgi.multiprocess': True,
+            'wsgi.run_once': False,
+            'wsgi.input_terminated': True,
+        })
+        make_request, run = Request, lambda req: serve(req, apps, base, logs)
     requests = {}
-    workers = Workers(init['threads'], lambda req: _run(req, requests, apps, base, logs))
+    workers = Workers(init['threads'], lambda req: _run(req, requests, run))
     channel.send_json(b'Y', 0, {'pid': os.getpid(), 'python': platform.python_version()})
-    _read(channel, workers, requests, logs)
+    _read(channel, workers, requests, logs, make_request)
     # Node closed the channel (stopping us, or gone): nothing may outlive it, not even a
     # request still running.
     os._exit(0)
@@ -63,7 +70,7 @@ def _die_with(parent):
         os._exit(0)
 
 
-def _read(channel, workers, requests, logs):
+def _read(channel, workers, requests, logs, make_request):
     while True:
         got = channel.read()
         if got is None:
@@ -74,7 +81,7 @@ def _read(channel, workers, requests, logs):
             # Latin-1, which is what PEP 3333's native strings are.
             fields = payload.decode('latin-1').split('\0')
             pairs = iter(fields[3:])
-            req = Request(channel, rid, fields[0], dict(zip(pairs, pairs)), fields[1] == '1', int(fields[2]))
+            req = make_request(channel, rid, fields[0], dict(zip(pairs, pairs)), fields[1] == '1', int(fields[2]))
             req.errors = ErrorStream(logs, rid)
             requests[rid] = req
             workers.submit(req)
@@ -131,9 +138,9 @@ class Workers(object):
             self._run(req)
 
 
-def _run(req, requests, apps, base, logs):
+def _run(req, requests, run):
     try:
-        serve(req, apps, base, logs)
+        run(req)
     except BaseException:
         # A DeadlineExceededError that landed in the bridge's own code as the app returned.
         if not req.finished:

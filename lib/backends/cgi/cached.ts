@@ -1,0 +1,144 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Lease } from '../pool-contract.js';
+import type { BridgeInstance, CallHandler } from '../wsgi/bridge.js';
+import { Frame } from '../wsgi/frames.js';
+import { CgiExchange, type CgiSettings } from './exchange.js';
+
+/** Request body bytes in flight to the worker before Node waits for the script to read some. */
+const BODY_WINDOW = 256 * 1024;
+
+/** What a run on a cached worker needs besides the request. */
+export interface CachedSettings extends CgiSettings {
+  /** Milliseconds before the deadline at which the script gets DeadlineExceededError (at most half the time left). */
+  deadlineGrace: number;
+  /** Replaces a worker whose script overran its deadline or could not be stopped. */
+  retire(instance: BridgeInstance): void;
+}
+
+/**
+ * A `.py` CGI script run inside a persistent worker, as App Engine's python27 did ("app
+ * caching"): the worker installs the meta-variables in `os.environ`, the body as stdin and a
+ * capture as stdout, then calls the script's cached `main()` or runs the script again. Its
+ * stdout comes back in D frames and goes through the same strict parser as a spawned script's.
+ * An exception in the script is App Engine's 500 (traceback to the log).
+ */
+export class CachedScript extends CgiExchange implements CallHandler {
+  private id = 0;
+  private settled = false;
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    private readonly cached: CachedSettings,
+    private readonly lease: Lease<BridgeInstance>,
+    /** The script's real path, which is also what the worker caches it under. */
+    script: string,
+    private readonly body: Readable | undefined,
+  ) {
+    super(req, res, cached, script);
+  }
+
+  /** `environ`: the meta-variables as native strings, flat pairs. */
+  start(environ: readonly string[]): void {
+    const instance = this.lease.instance;
+    this.id = instance.open(this, { script: this.script, environ, body: this.body !== undefined, window: 0 });
+    this.watch();
+    const body = this.body;
+    if (body?.readableEnded) this.onBodyEnd();
+    else if (body) {
+      body.on('data', this.onBodyData);
+      body.once('end', this.onBodyEnd);
+      body.once('error', this.onBodyError);
+    }
+    const deadline = this.req.appEngine?.deadline;
+    if (deadline !== undefined) {
+      const left = deadline - Date.now();
+      const grace = Math.min(this.cached.deadlineGrace, Math.max(0, left) / 2);
+      this.timer = setTimeout(this.onSoftDeadline, Math.max(0, left - grace));
+    }
+  }
+
+  onFrame(type: number, payload: Buffer): void {
+    switch (type) {
+      case Frame.Data:
+        return this.onOutput(payload);
+      case Frame.Finished:
+        if (this.settle()) this.complete();
+        return;
+      case Frame.Failed:
+        if (!this.settle() || this.answered) return;
+        // The traceback is in the log already, from the worker.
+        this.logger().error({ script: this.script }, `The CGI script failed: ${(JSON.parse(payload.toString('utf8')) as { m: string }).m}; answered 500`);
+        return this.fail(500);
+      case Frame.Ack:
+        this.inFlight -= Number(payload.toString('latin1'));
+        if (this.inFlight < BODY_WINDOW && this.body?.isPaused() && !this.settled) this.body.resume();
+        return;
+      case Frame.Log:
+        return this.lease.instance.logLine(payload, this.logger());
+    }
+  }
+
+  onGone(): void {
+    if (!this.settle() || this.answered) return;
+    this.logger().error({ instance: this.lease.instance.id, script: this.script }, 'The CGI worker serving this request exited; answered 502');
+    this.fail(502);
+  }
+
+  protected abandon(): void {
+    if (!this.settled) this.lease.instance.send(Frame.Abort, this.id);
+  }
+
+  /** The worker is done with the request: frees the slot. False if it already was. */
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.unwatch();
+    this.lease.instance.close(this.id);
+    this.lease.release();
+    const body = this.body;
+    if (body) {
+      body.off('data', this.onBodyData);
+      body.off('end', this.onBodyEnd);
+      body.off('error', this.onBodyError);
+      if (!body.readableEnded) body.resume();
+    }
+    return true;
+  }
+
+  private readonly onBodyData = (chunk: Buffer): void => {
+    if (this.settled) return;
+    this.lease.instance.send(Frame.Body, this.id, chunk);
+    this.inFlight += chunk.length;
+    if (this.inFlight >= BODY_WINDOW) this.body!.pause();
+  };
+
+  private readonly onBodyEnd = (): void => {
+    if (!this.settled) this.lease.instance.send(Frame.End, this.id);
+  };
+
+  /** A body cut by the envelope (413, 408): answered there; the script stops. */
+  private readonly onBodyError = (): void => {
+    this.answered = true;
+    this.abandon();
+  };
+
+  private readonly onSoftDeadline = (): void => {
+    if (this.settled) return;
+    this.lease.instance.send(Frame.Deadline, this.id);
+    const deadline = this.req.appEngine!.deadline!;
+    this.timer = setTimeout(this.onHardDeadline, Math.max(0, deadline - Date.now()));
+  };
+
+  private readonly onHardDeadline = (): void => {
+    if (this.settled) return;
+    this.logger().error({ instance: this.lease.instance.id, script: this.script }, 'The CGI script did not answer by the deadline; killing its worker');
+    // The envelope answers the client at this deadline; without it, 504.
+    this.fail(504);
+    this.cached.retire(this.lease.instance);
+  };
+}
