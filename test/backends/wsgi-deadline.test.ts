@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { bridgePids, fetch, logged, makeApp, startServer, waitFor, type WsgiServer } from './harness.js';
 
-const APP_YAML = 'runtime: python27\napi_version: 1\nthreadsafe: true\nhandlers:\n- url: /.*\n  script: main.app\n';
+const appYaml = (threadsafe: boolean) => `runtime: python27\napi_version: 1\nthreadsafe: ${threadsafe}\nhandlers:\n- url: /.*\n  script: main.app\n`;
 
 const MAIN_PY = String.raw`
 import os, select, time
@@ -42,6 +42,12 @@ def app(environ, start_response):
         except DeadlineExceededError:
             start_response('200 OK', [('Content-Type', 'text/plain')])
             return [b'interrupted after %d loops' % n]
+    if path == '/select':
+        try:
+            select.select([], [], [], 70)
+        except DeadlineExceededError:
+            start_response('200 OK', [('Content-Type', 'text/plain')])
+            return [b'woken from select()']
     if path == '/uncaught':
         while True:
             pass
@@ -55,10 +61,12 @@ def app(environ, start_response):
     return [b'']
 `;
 
-describe('request deadlines (1 s)', () => {
+// threadsafe: requests run on the bridge's worker threads, told by Node; not threadsafe: on its
+// main thread, timed by the bridge itself (SIGALRM).
+for (const threadsafe of [true, false]) describe(`request deadlines (1 s), threadsafe: ${threadsafe}`, () => {
   let s: WsgiServer;
   before(async () => {
-    s = await startServer(makeApp({ 'app.yaml': APP_YAML, 'main.py': MAIN_PY }), { envelope: { deadline: 1000 } });
+    s = await startServer(makeApp({ 'app.yaml': appYaml(threadsafe), 'main.py': MAIN_PY }), { envelope: { deadline: 1000 } });
   });
   after(async () => {
     const root = s.root;
@@ -86,6 +94,14 @@ describe('request deadlines (1 s)', () => {
     assert.equal(r.status, 200);
     assert.match(r.text, /^interrupted after \d+ loops$/);
   });
+
+  if (!threadsafe) {
+    test('on the main thread, a blocking system call is interrupted too', async () => {
+      const r = await fetch(s.port, '/select');
+      assert.equal(r.status, 200);
+      assert.equal(r.text, 'woken from select()');
+    });
+  }
 
   test('an uncaught DeadlineExceededError is a 500 with the traceback in the log', async () => {
     const r = await fetch(s.port, '/uncaught');

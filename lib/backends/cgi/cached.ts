@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Lease } from '../pool-contract.js';
-import type { BridgeInstance, CallHandler } from '../wsgi/bridge.js';
+import { softDeadlineIn, type BridgeInstance, type CallHandler } from '../wsgi/bridge.js';
 import { Frame } from '../wsgi/frames.js';
 import { CgiExchange, type CgiSettings } from './exchange.js';
 
@@ -44,7 +44,8 @@ export class CachedScript extends CgiExchange implements CallHandler {
   /** `environ`: the meta-variables as native strings, flat pairs. */
   start(environ: readonly string[]): void {
     const instance = this.lease.instance;
-    this.id = instance.open(this, { script: this.script, environ, body: this.body !== undefined, window: 0 });
+    const deadlineIn = softDeadlineIn(this.req, this.cached.deadlineGrace);
+    this.id = instance.open(this, { script: this.script, environ, body: this.body !== undefined, window: 0, deadlineIn });
     this.watch();
     const body = this.body;
     if (body?.readableEnded) this.onBodyEnd();
@@ -53,12 +54,7 @@ export class CachedScript extends CgiExchange implements CallHandler {
       body.once('end', this.onBodyEnd);
       body.once('error', this.onBodyError);
     }
-    const deadline = this.req.appEngine?.deadline;
-    if (deadline !== undefined) {
-      const left = deadline - Date.now();
-      const grace = Math.min(this.cached.deadlineGrace, Math.max(0, left) / 2);
-      this.timer = setTimeout(this.onSoftDeadline, Math.max(0, left - grace));
-    }
+    if (deadlineIn !== undefined) this.timer = setTimeout(this.onSoftDeadline, deadlineIn);
   }
 
   onFrame(type: number, payload: Buffer): void {

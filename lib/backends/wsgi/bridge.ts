@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import type { Logger, LogFn } from '../../envelope/logger.js';
@@ -23,6 +24,23 @@ export interface CallHead {
   body: boolean;
   /** Response credit in bytes for streamed responses; 0 when Node takes everything. */
   window: number;
+  /**
+   * Milliseconds until DeadlineExceededError is due (`softDeadlineIn`); absent: none. A request
+   * the bridge serves on its main thread cannot read the T frame meanwhile, so it times itself.
+   */
+  deadlineIn?: number;
+}
+
+/**
+ * Milliseconds from now until the app gets DeadlineExceededError: `grace` before the request's
+ * deadline, at most half the time left; undefined when the request has no deadline.
+ */
+export function softDeadlineIn(req: IncomingMessage, grace: number): number | undefined {
+  const deadline = req.appEngine?.deadline;
+  if (deadline === undefined) return undefined;
+  const left = Math.max(0, deadline - Date.now());
+  // At least 1 ms: 0 means "no deadline" to the bridge.
+  return Math.max(1, Math.round(left - Math.min(grace, left / 2)));
 }
 
 /** Settings of one bridge process. */
@@ -72,7 +90,7 @@ function uncork(channel: Socket): void {
  */
 function encodeHead(head: CallHead): Buffer {
   const { environ } = head;
-  let text = `${head.script}\0${head.body ? 1 : 0}\0${head.window}`;
+  let text = `${head.script}\0${head.body ? 1 : 0}\0${head.window}\0${head.deadlineIn ?? 0}`;
   for (let i = 0; i < environ.length; i += 2) {
     const key = environ[i]!;
     const value = environ[i + 1]!;

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { requestLogger, type Logger } from '../../envelope/logger.js';
 import type { Lease } from '../pool-contract.js';
-import type { BridgeInstance, CallHandler } from './bridge.js';
+import { softDeadlineIn, type BridgeInstance, type CallHandler } from './bridge.js';
 import { Frame } from './frames.js';
 import { applyHead, parseHead, sendWhole, wholeBody, wholeResponse, type ResponseHead, type WholeResponse } from './response.js';
 
@@ -61,7 +61,9 @@ export class Exchange implements CallHandler {
 
   start(script: string, environ: readonly string[]): void {
     const instance = this.lease.instance;
-    this.id = instance.open(this, { script, environ, body: this.body !== undefined, window: this.settings.stream ? STREAM_WINDOW : 0 });
+    const deadlineIn = softDeadlineIn(this.req, this.settings.deadlineGrace);
+    const window = this.settings.stream ? STREAM_WINDOW : 0;
+    this.id = instance.open(this, { script, environ, body: this.body !== undefined, window, deadlineIn });
     this.res.once('close', this.onClose);
     if (this.body?.readableEnded) {
       // Read already by someone else (a body parser mounted before appyaml): nothing left to send.
@@ -71,12 +73,7 @@ export class Exchange implements CallHandler {
       this.body.once('end', this.onBodyEnd);
       this.body.once('error', this.onClose);
     }
-    const deadline = this.req.appEngine?.deadline;
-    if (deadline !== undefined) {
-      const left = deadline - Date.now();
-      const grace = Math.min(this.settings.deadlineGrace, Math.max(0, left) / 2);
-      this.timer = setTimeout(this.onSoftDeadline, Math.max(0, left - grace));
-    }
+    if (deadlineIn !== undefined) this.timer = setTimeout(this.onSoftDeadline, deadlineIn);
   }
 
   onFrame(type: number, payload: Buffer): void {

@@ -7,7 +7,7 @@
 export const Frame = {
   // Node → bridge
   Init: 0x49, // I: JSON {root, preload, environ, threads, multithread, mode: wsgi or cgi}
-  Head: 0x48, // H: Latin-1 "script\0has body (0|1)\0response window (0: no limit)\0key\0value..."
+  Head: 0x48, // H: Latin-1 "script\0has body (0|1)\0response window (0: no limit)\0ms to the deadline (0: none)\0key\0value..."
   Body: 0x42, // B: request body bytes
   End: 0x45, // E: end of the request body
   Abort: 0x58, // X: the client is gone; stop iterating, close(), finish

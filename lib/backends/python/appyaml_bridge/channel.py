@@ -7,6 +7,7 @@ R failed, S status and headers, D body chunk, F finished, L log line, A request 
 """
 import json
 import os
+import signal
 import socket
 import struct
 import threading
@@ -22,6 +23,8 @@ class Channel(object):
         self._sock.setblocking(True)
         self._rfile = self._sock.makefile('rb', buffering=1 << 16)
         self._lock = threading.Lock()
+        # Set while a request runs on the main thread with its deadline armed (deadline.py).
+        self.guard_writes = False
 
     def read(self):
         """The next frame as (type, id, payload), or None once Node has gone."""
@@ -51,7 +54,15 @@ class Channel(object):
         """Writes already framed bytes (see frame())."""
         try:
             with self._lock:
-                self._sock.sendall(data)
+                if self.guard_writes:
+                    # SIGALRM's DeadlineExceededError would cut the frame mid-way: it waits.
+                    signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGALRM,))
+                    try:
+                        self._sock.sendall(data)
+                    finally:
+                        signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGALRM,))
+                else:
+                    self._sock.sendall(data)
         except OSError:
             # Node is gone: nothing left to serve.
             os._exit(0)

@@ -52,9 +52,13 @@ def main():
         })
         make_request, run = Request, lambda req: serve(req, apps, base, logs)
     requests = {}
-    workers = Workers(init['threads'], lambda req: _run(req, requests, run))
+    serve_one = lambda req: _run(req, requests, run)  # noqa: E731
+    workers = Workers(init['threads'], serve_one)
+    # One request at a time: one without a body or flow control is served right here, on the
+    # thread that read it, rather than handed to a worker (a thread switch each way).
+    inline = serve_one if init['threads'] == 1 else None
     channel.send_json(b'Y', 0, {'pid': os.getpid(), 'python': platform.python_version()})
-    _read(channel, workers, requests, logs, make_request)
+    _read(channel, workers, requests, logs, make_request, inline)
     # Node closed the channel (stopping us, or gone): nothing may outlive it, not even a
     # request still running.
     os._exit(0)
@@ -70,21 +74,26 @@ def _die_with(parent):
         os._exit(0)
 
 
-def _read(channel, workers, requests, logs, make_request):
+def _read(channel, workers, requests, logs, make_request, inline):
     while True:
         got = channel.read()
         if got is None:
             return
         kind, rid, payload = got
         if kind == b'H':
-            # script, body flag, response window, then environ keys and values; NUL-separated
-            # Latin-1, which is what PEP 3333's native strings are.
+            # script, body flag, response window, milliseconds to the deadline (0: none), then
+            # environ keys and values; NUL-separated Latin-1, which is what PEP 3333's native
+            # strings are.
             fields = payload.decode('latin-1').split('\0')
-            pairs = iter(fields[3:])
-            req = make_request(channel, rid, fields[0], dict(zip(pairs, pairs)), fields[1] == '1', int(fields[2]))
+            pairs = iter(fields[4:])
+            has_body, window = fields[1] == '1', int(fields[2])
+            req = make_request(channel, rid, fields[0], dict(zip(pairs, pairs)), has_body, window)
             req.errors = ErrorStream(logs, rid)
             requests[rid] = req
-            workers.submit(req)
+            if inline is not None and not has_body and not window:
+                deadline.run_inline(req, inline, int(fields[3]) / 1000.0, channel)
+            else:
+                workers.submit(req)
             continue
         req = requests.get(rid)
         if req is None:
