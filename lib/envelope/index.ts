@@ -104,6 +104,7 @@ interface Admitted {
   meter?: BodyMeter;
   /** REQUEST_ID_HASH, once read. */
   idHash?: string;
+  handedOver?: boolean;
 }
 
 /**
@@ -122,7 +123,8 @@ export interface Envelope {
   admit(req: IncomingMessage, res: ServerResponse): boolean;
   /**
    * Strips the headers a client may not send and adds App Engine's, meters the body, starts the
-   * deadline and lets `100 Continue` go out. Call once, before the app sees the request.
+   * deadline and lets `100 Continue` go out. Call before the app sees the request; later calls
+   * for the same request do nothing.
    */
   handOver(req: IncomingMessage, res: ServerResponse): void;
 }
@@ -229,7 +231,9 @@ export function compileEnvelope(options: EnvelopeOptions = {}): Envelope {
     const state = admitted.get(req);
     const facts = req.appEngine;
     if (!state || !facts?.requestLogId || !facts.trace || !facts.geo) throw new Error('envelope: handOver() before admit()');
-    admitted.delete(req);
+    // Once only: a request dispatched again (a CGI local redirect) keeps its envelope.
+    if (state.handedOver) return;
+    state.handedOver = true;
     stripClientHeaders(req);
     const { geo: location, trace } = facts;
     const keptTrace = parseTraceContext(state.traceHeader) !== undefined;
