@@ -86,3 +86,41 @@ describe('CGI scripts through appYaml()', () => {
     await waitFor(() => processesIn(root).length === 0, 5000, 'the workers to exit');
   });
 });
+
+describe('a CGI local redirect through appYaml() goes through the whole handler list', () => {
+  let root: string;
+  let middleware: AppYamlMiddleware;
+  let server: Server;
+  let port: number;
+
+  before(async () => {
+    root = makeCgiApp({
+      'tofile.py': "print('Location: /files/hello.txt')\nprint()\n",
+      'files/hello.txt': 'hello from a static file\n',
+    });
+    const yaml = [
+      'runtime: python27', 'api_version: 1', 'threadsafe: false', 'handlers:',
+      '- url: /files/(.*)', '  static_files: files/\\1', '  upload: files/.*',
+      '- url: /(\\w+)', '  script: \\1.py', '',
+    ].join('\n');
+    middleware = appYaml({ root, config: yaml, logger: silentLogger, python: PYTHON });
+    server = createServer((req, res) => middleware(req, res, () => res.writeHead(404).end('host app')));
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((ok) => server.close(() => ok()));
+    await middleware.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test('a redirect to a static file is answered by the static handler', async () => {
+    const r = await fetch(port, '/tofile');
+    assert.equal(r.status, 200);
+    assert.equal(r.text, 'hello from a static file\n');
+    assert.match(String(r.headers.etag), /^"/);
+    assert.equal(r.headers['cache-control'], 'public, max-age=600');
+  });
+});

@@ -10,8 +10,9 @@ import { decodeRequestPath } from '../../envelope/request-path.js';
 import type { Middleware } from '../../handlers/response.js';
 import { RouteTable, type RouteMatch } from '../../router/route-table.js';
 import { defaultPython, pythonEnvironment } from '../interpreter.js';
-import { PoolClosedError, QueueTimeoutError, StartFailedError, type Lease } from '../pool-contract.js';
+import type { Lease } from '../pool-contract.js';
 import { Pool } from '../pool.js';
+import { answerUnavailable } from '../unavailable.js';
 import { scalingPolicy, type ScalingOptions } from '../scaling.js';
 import type { ScriptBackend } from '../script-backend.js';
 import { BridgeInstance, bridgePath } from '../wsgi/bridge.js';
@@ -191,7 +192,7 @@ export class CgiBackend implements ScriptBackend {
     const pool = this.workers();
     const free = pool.tryAcquire();
     if (free) return run(free);
-    pool.acquire().then(run, (err: unknown) => this.unavailable(req, res, err));
+    pool.acquire().then(run, (err: unknown) => answerUnavailable(req, res, err, { backend: 'CGI', startFailed: 500, answerError: this.settings.answerError }));
   }
 
   /** The cached workers, started on first use: an app whose CGI scripts never run starts none. */
@@ -230,20 +231,7 @@ export class CgiBackend implements ScriptBackend {
     return pool;
   }
 
-  private unavailable(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    if (res.headersSent || res.writableEnded || res.destroyed) return;
-    const { answerError } = this.settings;
-    if (err instanceof StartFailedError) {
-      requestLogger(req).error({}, `${err.message}; answered 500`);
-      return answerError(req, res, 500);
-    }
-    if (err instanceof QueueTimeoutError || err instanceof PoolClosedError) {
-      requestLogger(req).warn({}, `${err.message}; answered 503`);
-      return answerError(req, res, 503);
-    }
-    requestLogger(req).error({ err }, 'CGI backend failed; answered 500');
-    answerError(req, res, 500);
-  }
+
 
   /** A local redirect: `req` becomes a GET of `location`, served by `redispatch` or here. */
   private localRedirect(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void, location: string): void {

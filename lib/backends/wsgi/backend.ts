@@ -7,8 +7,9 @@ import { jsonLogger, requestLogger, silentLogger, type Logger } from '../../enve
 import type { Middleware } from '../../handlers/response.js';
 import { RouteTable, type RouteMatch } from '../../router/route-table.js';
 import { defaultPython, pythonEnvironment } from '../interpreter.js';
-import { PoolClosedError, QueueTimeoutError, StartFailedError, type Lease, type StartPath } from '../pool-contract.js';
+import type { Lease, StartPath } from '../pool-contract.js';
 import { Pool } from '../pool.js';
+import { answerUnavailable } from '../unavailable.js';
 import { instanceConcurrency, scalingPolicy, type ScalingOptions } from '../scaling.js';
 import { BridgeInstance, bridgePath } from './bridge.js';
 import { baseEnviron, requestEnviron } from './environ.js';
@@ -204,24 +205,10 @@ export class WsgiBackend implements ScriptBackend {
     const free = this.pool.tryAcquire();
     if (free) return run(free);
     // No abort signal: a request whose client left while it waited just hands its slot on.
-    this.pool.acquire().then(run, (err: unknown) => this.unavailable(req, res, err));
+    this.pool.acquire().then(run, (err: unknown) => answerUnavailable(req, res, err, { backend: 'WSGI', startFailed: 500, answerError: this.settings.answerError }));
   }
 
-  private unavailable(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    // A client gone or a deadline passed while waiting: the envelope has dealt with it.
-    if (res.headersSent || res.writableEnded || res.destroyed) return;
-    const { answerError } = this.settings;
-    if (err instanceof StartFailedError) {
-      requestLogger(req).error({}, `${err.message}; answered 500`);
-      return answerError(req, res, 500);
-    }
-    if (err instanceof QueueTimeoutError || err instanceof PoolClosedError) {
-      requestLogger(req).warn({}, `${err.message}; answered 503`);
-      return answerError(req, res, 503);
-    }
-    requestLogger(req).error({ err }, 'WSGI backend failed; answered 500');
-    answerError(req, res, 500);
-  }
+
 
   /** The `/_ah/start` or `/_ah/warmup` request, routed by app.yaml; 404 when no WSGI handler takes it. */
   private startRequest(instance: BridgeInstance, path: StartPath): Promise<number> {
