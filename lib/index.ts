@@ -63,3 +63,4 @@ export { cacheLifetime, type FrontendCacheOptions } from './envelope/frontend-ca
 
 // Backends: WSGI script handlers, and the process and pool machinery every backend shares
 export * from './backends/index.js';
+export * from './deploy/index.js';

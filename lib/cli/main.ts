@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { runCheck } from './check.js';
 import { EXIT } from './output.js';
 import { runRoutes } from './routes.js';
@@ -7,15 +7,21 @@ import { runServe } from './serve.js';
 const HELP = `Usage: appyaml <command> [options]
 
 Commands:
-  serve [dir]           serve an App Engine app folder locally
-  check [dir]           validate app.yaml and report every problem
-  routes [dir] [url…]   print the handler table and explain which handler a url matches
+  serve [dir|app.yaml]        serve an App Engine app folder locally, as App Engine would
+  check [dir|app.yaml]        validate app.yaml and the deploy limits; --list shows the upload
+  routes [dir] [url…]         print the handler table and explain which handler a url matches
 
-Run "appyaml <command> --help" for a command's options.`;
+Run "appyaml <command> --help" for a command's options.
+Exit codes: 0 success, 1 config errors (or a deploy limit, or a port that cannot be bound),
+2 bad usage.`;
 
+/** The package's version: package.json is one folder up from dist/cli.js, two from lib/cli/main.ts. */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (const candidate of ['../package.json', '../../package.json']) {
+    const file = new URL(candidate, import.meta.url);
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
 }
 
 async function main(argv: string[]): Promise<number> {

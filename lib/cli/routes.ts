@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { checkAppYaml, formatProblem, RouteTable, type AppConfig, type HandlerConfig } from '../index.js';
-import { color, EXIT, table } from './output.js';
+import { checkAppYaml, formatProblem, RouteTable } from '../index.js';
+import { handlerExpiration, handlerTable, handlerTarget } from './handler-table.js';
+import { color, EXIT } from './output.js';
 
 export const ROUTES_HELP = `Usage: appyaml routes [dir|app.yaml] [url...] [--json]
 
@@ -13,16 +14,6 @@ Options:
   -h, --help
 
 Exit codes: 0 done, 1 the config has errors, 2 bad usage.`;
-
-function target(h: HandlerConfig): string {
-  return h.type === 'static_dir' ? h.static_dir : h.type === 'static_files' ? h.static_files : h.script;
-}
-
-function expiration(h: HandlerConfig, config: AppConfig): string {
-  if (h.type === 'script') return '';
-  const seconds = h.expiration ?? config.default_expiration ?? 600;
-  return `${seconds}s${h.expiration === undefined ? ' (default)' : ''}`;
-}
 
 interface Explanation {
   url: string;
@@ -55,7 +46,14 @@ function explain(table: RouteTable, url: string): Explanation {
 }
 
 export function runRoutes(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    console.error(`appyaml routes: ${(err as Error).message}\n\n${ROUTES_HELP}`);
+    return EXIT.usage;
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     console.log(ROUTES_HELP);
     return EXIT.ok;
@@ -73,16 +71,14 @@ export function runRoutes(args: string[]): number {
   const explanations = positionals.map((u) => explain(routes, u));
   if (values.json) {
     const handlers = config.handlers.map((h) => ({
-      index: h.index, url: h.url, type: h.type, target: target(h), pattern: h.pattern.regex, engine: h.pattern.engine,
-      secure: h.secure, login: h.login, expiration: h.type === 'script' ? null : (h.expiration ?? config.default_expiration ?? 600),
+      index: h.index, url: h.url, type: h.type, target: handlerTarget(h), pattern: h.pattern.regex, engine: h.pattern.engine,
+      secure: h.secure, login: h.login, expiration: handlerExpiration(h, config),
       source: h.source,
     }));
     console.log(JSON.stringify({ handlers, urls: explanations }, null, 2));
     return EXIT.ok;
   }
-  const rows = [['#', 'url', 'kind', 'target', 'secure', 'login', 'expiration']];
-  for (const h of config.handlers) rows.push([String(h.index), h.url, h.type, target(h), h.secure, h.login, expiration(h, config)]);
-  console.log(table(rows));
+  console.log(handlerTable(config));
   for (const e of explanations) {
     console.log(`\n${color.bold(e.url)}`);
     if (e.handler !== undefined) {

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { appDir, py27 } from '../helpers/app-dir.js';
+import fs from 'node:fs';
+import { appDir, py27, yaml } from '../helpers/app-dir.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -50,6 +51,19 @@ const invalid = appDir({
   ),
 });
 const validFile = path.join(valid, 'app.yaml');
+/** A python3 app with a .gcloudignore (including .gitignore) and one file over 32 MB (sparse). */
+const uploads = appDir({
+  'app.yaml': yaml('runtime: python312'),
+  'main.py': 'app = None\n',
+  '.gcloudignore': '#!include:.gitignore\n.git\nbig/\n',
+  '.gitignore': '*.log\n',
+  'debug.log': 'x',
+  'big/huge.bin': '',
+  'static/a.css': 'body{}',
+});
+fs.truncateSync(path.join(uploads, 'big', 'huge.bin'), 32 * 1024 * 1024 + 1);
+const tooBig = appDir({ 'app.yaml': yaml('runtime: python312'), 'huge.bin': '' });
+fs.truncateSync(path.join(tooBig, 'huge.bin'), 32 * 1024 * 1024 + 1);
 /** The routes command takes a first argument starting with "/" for a url, so the app is named relative to the repo. */
 const validRel = path.relative(REPO, valid);
 const invalidFile = path.join(invalid, 'app.yaml');
@@ -58,6 +72,11 @@ const runs = {
   checkValid: () => cli('check', valid),
   checkInvalid: () => cli('check', invalid),
   checkInvalidJson: () => cli('check', invalidFile, '--json'),
+  checkList: () => cli('check', uploads, '--list'),
+  checkListJson: () => cli('check', uploads, '--list', '--json'),
+  checkTooBig: () => cli('check', tooBig),
+  checkBadOption: () => cli('check', '--bogus'),
+  routesBadOption: () => cli('routes', '--bogus'),
   routes: () => cli('routes', validRel, '/hello/foo.jpg', '/nomatch', '/app/x?q=1', '/bad%zz'),
   routesJson: () => cli('routes', validRel, '/static/css/a.css', '/nomatch', '--json'),
   routesAbsolute: () => cli('routes', valid, '/hello/foo.jpg', '--json'),
@@ -81,7 +100,8 @@ before(async () => {
 test('check: a valid app exits 0 and says ok', () => {
   const r = results.checkValid;
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, `${validFile}: ok, 3 handlers\n`);
+  const size = fs.statSync(validFile).size;
+  assert.equal(r.stdout, `ok: ${validFile}: 3 handlers; 1 file (${size} B) to upload, chosen by skip_files\n`);
   assert.equal(r.stderr, '');
 });
 
@@ -186,12 +206,52 @@ test('an unknown command exits 2', () => {
 
 test('--help exits 0 for each command', () => {
   const cases: Array<[Run, RegExp]> = [
-    [results.checkHelp, /^Usage: appyaml check \[dir\|app\.yaml\] \[--json\]/],
+    [results.checkHelp, /^Usage: appyaml check \[dir\|app\.yaml\] \[--list\] \[--json\]/],
     [results.routesHelp, /^Usage: appyaml routes \[dir\|app\.yaml\] \[url\.\.\.\] \[--json\]/],
-    [results.serveHelp, /^usage: appyaml serve \[dir\]/i],
+    [results.serveHelp, /^Usage: appyaml serve \[dir\|app\.yaml\] \[options\]/],
   ];
   for (const [r, usage] of cases) {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, usage);
+  }
+});
+
+test('check --list: the files gcloud would upload, chosen by .gcloudignore', () => {
+  const r = results.checkList;
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  // debug.log is ignored through #!include:.gitignore, big/ as a folder (its 32 MB file with it).
+  assert.deepEqual(r.stdout.split('\n'), [
+    '     31 B  .gcloudignore',
+    '      6 B  .gitignore',
+    '     19 B  app.yaml',
+    '     11 B  main.py',
+    '      6 B  static/a.css',
+    `ok: ${path.join(uploads, 'app.yaml')}: 0 handlers; 5 files (73 B) to upload, chosen by .gcloudignore`,
+    '',
+  ]);
+});
+
+test('check --list --json: the upload set, its rule and the limits', () => {
+  const r = results.checkListJson;
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { ok: boolean; upload: { rule: unknown; files: number; bytes: number; limits: unknown[]; list: Array<{ path: string; size: number }> } };
+  assert.equal(out.ok, true);
+  assert.deepEqual(out.upload.rule, { kind: 'gcloudignore', file: path.join(uploads, '.gcloudignore') });
+  assert.deepEqual(out.upload.list.map((f) => f.path), ['.gcloudignore', '.gitignore', 'app.yaml', 'main.py', 'static/a.css']);
+  assert.equal(out.upload.files, 5);
+  assert.equal(out.upload.bytes, out.upload.list.reduce((sum, f) => sum + f.size, 0));
+  assert.deepEqual(out.upload.limits, []);
+});
+
+test('check: a file over 32 MB breaks a deploy limit and exits 1', () => {
+  const r = results.checkTooBig;
+  assert.equal(r.code, 1);
+  assert.deepEqual(r.stdout.split('\n').slice(0, 1), ['error huge.bin is 33554433 bytes; App Engine takes files up to 33554432 bytes (32 MB)']);
+});
+
+test('an unknown option exits 2 with the usage', () => {
+  for (const r of [results.checkBadOption, results.routesBadOption]) {
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Unknown option '--bogus'[\s\S]*Usage: appyaml/);
   }
 });
