@@ -1,12 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Lease } from '../pool-contract.js';
+import { BodySender } from '../wsgi/body-sender.js';
 import { softDeadlineIn, type BridgeInstance, type CallHandler } from '../wsgi/bridge.js';
 import { Frame } from '../wsgi/frames.js';
 import { CgiExchange, type CgiSettings } from './exchange.js';
-
-/** Request body bytes in flight to the worker before Node waits for the script to read some. */
-const BODY_WINDOW = 256 * 1024;
 
 /** What a run on a cached worker needs besides the request. */
 export interface CachedSettings extends CgiSettings {
@@ -26,7 +24,7 @@ export interface CachedSettings extends CgiSettings {
 export class CachedScript extends CgiExchange implements CallHandler {
   private id = 0;
   private settled = false;
-  private inFlight = 0;
+  private sender: BodySender | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -47,12 +45,9 @@ export class CachedScript extends CgiExchange implements CallHandler {
     const deadlineIn = softDeadlineIn(this.req, this.cached.deadlineGrace);
     this.id = instance.open(this, { script: this.script, environ, body: this.body !== undefined, window: 0, deadlineIn });
     this.watch();
-    const body = this.body;
-    if (body?.readableEnded) this.onBodyEnd();
-    else if (body) {
-      body.on('data', this.onBodyData);
-      body.once('end', this.onBodyEnd);
-      body.once('error', this.onBodyError);
+    if (this.body) {
+      this.sender = new BodySender(instance, this.id, this.body, this.onBodyError);
+      this.sender.start();
     }
     if (deadlineIn !== undefined) this.timer = setTimeout(this.onSoftDeadline, deadlineIn);
   }
@@ -70,9 +65,7 @@ export class CachedScript extends CgiExchange implements CallHandler {
         this.logger().error({ script: this.script }, `The CGI script failed: ${(JSON.parse(payload.toString('utf8')) as { m: string }).m}; answered 500`);
         return this.fail(500);
       case Frame.Ack:
-        this.inFlight -= Number(payload.toString('latin1'));
-        if (this.inFlight < BODY_WINDOW && this.body?.isPaused() && !this.settled) this.body.resume();
-        return;
+        return this.sender?.ack(Number(payload.toString('latin1')));
       case Frame.Log:
         return this.lease.instance.logLine(payload, this.logger());
     }
@@ -96,26 +89,9 @@ export class CachedScript extends CgiExchange implements CallHandler {
     this.unwatch();
     this.lease.instance.close(this.id);
     this.lease.release();
-    const body = this.body;
-    if (body) {
-      body.off('data', this.onBodyData);
-      body.off('end', this.onBodyEnd);
-      body.off('error', this.onBodyError);
-      if (!body.readableEnded) body.resume();
-    }
+    this.sender?.stop();
     return true;
   }
-
-  private readonly onBodyData = (chunk: Buffer): void => {
-    if (this.settled) return;
-    this.lease.instance.send(Frame.Body, this.id, chunk);
-    this.inFlight += chunk.length;
-    if (this.inFlight >= BODY_WINDOW) this.body!.pause();
-  };
-
-  private readonly onBodyEnd = (): void => {
-    if (!this.settled) this.lease.instance.send(Frame.End, this.id);
-  };
 
   /** A body cut by the envelope (413, 408): answered there; the script stops. */
   private readonly onBodyError = (): void => {

@@ -2,12 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { requestLogger, type Logger } from '../../envelope/logger.js';
 import type { Lease } from '../pool-contract.js';
+import { BodySender } from './body-sender.js';
 import { softDeadlineIn, type BridgeInstance, type CallHandler } from './bridge.js';
 import { Frame } from './frames.js';
 import { applyHead, parseHead, sendWhole, wholeBody, wholeResponse, type ResponseHead, type WholeResponse } from './response.js';
 
-/** Request body bytes in flight to the bridge before Node waits for it to read some. */
-const BODY_WINDOW = 256 * 1024;
 /** Response bytes a streamed response may have in flight before the bridge waits for the client. */
 const STREAM_WINDOW = 1024 * 1024;
 /** App Engine's answer to a response over the size limit: 500 with an empty body. */
@@ -47,7 +46,7 @@ export class Exchange implements CallHandler {
   /** The bridge is done with the request (F, R, or the instance is gone). */
   private settled = false;
   private timer: NodeJS.Timeout | undefined;
-  private inFlight = 0;
+  private sender: BodySender | undefined;
   private streamed = 0;
 
   constructor(
@@ -65,13 +64,9 @@ export class Exchange implements CallHandler {
     const window = this.settings.stream ? STREAM_WINDOW : 0;
     this.id = instance.open(this, { script, environ, body: this.body !== undefined, window, deadlineIn });
     this.res.once('close', this.onClose);
-    if (this.body?.readableEnded) {
-      // Read already by someone else (a body parser mounted before appyaml): nothing left to send.
-      this.onBodyEnd();
-    } else if (this.body) {
-      this.body.on('data', this.onBodyData);
-      this.body.once('end', this.onBodyEnd);
-      this.body.once('error', this.onClose);
+    if (this.body) {
+      this.sender = new BodySender(instance, this.id, this.body, this.onClose);
+      this.sender.start();
     }
     if (deadlineIn !== undefined) this.timer = setTimeout(this.onSoftDeadline, deadlineIn);
   }
@@ -87,7 +82,7 @@ export class Exchange implements CallHandler {
       case Frame.Failed:
         return this.onFailed((JSON.parse(payload.toString('utf8')) as { m: string }).m);
       case Frame.Ack:
-        return this.onAck(Number(payload.toString('latin1')));
+        return this.sender?.ack(Number(payload.toString('latin1')));
       case Frame.Log:
         return this.lease.instance.logLine(payload, this.logger());
     }
@@ -178,22 +173,6 @@ export class Exchange implements CallHandler {
     this.fail(500);
   }
 
-  private onAck(bytes: number): void {
-    this.inFlight -= bytes;
-    if (this.inFlight < BODY_WINDOW && this.body?.isPaused() && !this.settled) this.body.resume();
-  }
-
-  private readonly onBodyData = (chunk: Buffer): void => {
-    if (this.settled) return;
-    this.lease.instance.send(Frame.Body, this.id, chunk);
-    this.inFlight += chunk.length;
-    if (this.inFlight >= BODY_WINDOW) this.body!.pause();
-  };
-
-  private readonly onBodyEnd = (): void => {
-    if (!this.settled) this.lease.instance.send(Frame.End, this.id);
-  };
-
   /** The client went away (or its body was cut): the app stops at its next chunk or read. */
   private readonly onClose = (): void => {
     if (this.settled || this.answered) return;
@@ -249,14 +228,7 @@ export class Exchange implements CallHandler {
     this.lease.instance.close(this.id);
     this.lease.release();
     this.res.off('close', this.onClose);
-    const body = this.body;
-    if (body) {
-      body.off('data', this.onBodyData);
-      body.off('end', this.onBodyEnd);
-      body.off('error', this.onClose);
-      // Unread body bytes would stall the connection's next request; let Node discard them.
-      if (!body.readableEnded) body.resume();
-    }
+    this.sender?.stop();
   }
 
   private logger(): Logger {
