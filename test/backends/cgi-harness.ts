@@ -1,13 +1,10 @@
 /** Real servers for the CGI backend tests: envelope → route → CgiBackend, real processes. */
-import { chmodSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { chmodSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgiBackend, type CgiOptions } from '../../lib/backends/cgi/backend.js';
-import { loadAppYaml } from '../../lib/config/load.js';
-import { compileEnvelope, configureServer, jsonLogger, type EnvelopeOptions } from '../../lib/envelope/index.js';
-import { RouteTable } from '../../lib/router/route-table.js';
-import { makeApp, PYTHON } from './harness.js';
+import type { AppConfig } from '../../lib/config/types.js';
+import type { EnvelopeOptions, Logger } from '../../lib/envelope/index.js';
+import { makeApp, PYTHON, startBackendServer, type BackendServer } from './harness.js';
 
 export { fetch, logged, waitFor, PYTHON } from './harness.js';
 
@@ -20,52 +17,18 @@ export function makeCgiApp(files: Record<string, string>): string {
   return root;
 }
 
-export interface CgiServer {
-  port: number;
-  root: string;
-  backend: CgiBackend;
-  logs: Array<Record<string, unknown>>;
-  close(): Promise<void>;
-}
+export type CgiServer = BackendServer<CgiBackend>;
 
 export interface CgiServerOptions {
   envelope?: Omit<EnvelopeOptions, 'config' | 'logger'>;
   cgi?: Omit<CgiOptions, 'config' | 'logger'>;
 }
 
-/** Serves the app in `root` as appYaml() would for script handlers, on 127.0.0.1. */
-export async function startCgiServer(root: string, options: CgiServerOptions = {}): Promise<CgiServer> {
-  const logs: Array<Record<string, unknown>> = [];
-  const logger = jsonLogger({ destination: { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) } });
-  const config = loadAppYaml(root);
-  const envelope = compileEnvelope({ ...options.envelope, config, logger });
-  const table = new RouteTable(config.handlers);
-  const backend = new CgiBackend({ python: PYTHON, ...options.cgi, config, logger });
+/** The CGI backend behind the envelope. */
+export function startCgiServer(root: string, options: CgiServerOptions = {}): Promise<CgiServer> {
+  const make = (config: AppConfig, logger: Logger) => new CgiBackend({ python: PYTHON, ...options.cgi, config, logger });
   // Room for the 431 test's headers, which Node's default 16 KiB would refuse first.
-  const server = http.createServer({ maxHeaderSize: 128 * 1024 }, (req, res) => {
-    if (!envelope.admit(req, res)) return;
-    const route = table.match(req.appEngine!.path);
-    if (route) req.appEngine!.route = route;
-    envelope.handOver(req, res);
-    backend.handle(req, res, () => {
-      res.writeHead(404, { 'Content-Type': 'text/plain' });
-      res.end('no handler');
-    });
-  });
-  configureServer(server);
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return {
-    port: (server.address() as AddressInfo).port,
-    root,
-    backend,
-    logs,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((ok) => server.close(() => ok()));
-      await backend.close();
-      rmSync(root, { recursive: true, force: true });
-    },
-  };
+  return startBackendServer(root, make, { envelope: options.envelope, maxHeaderSize: 128 * 1024 });
 }
 
 /**

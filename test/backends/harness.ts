@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadAppYaml } from '../../lib/config/load.js';
-import { compileEnvelope, configureServer, jsonLogger, type EnvelopeOptions } from '../../lib/envelope/index.js';
+import type { AppConfig } from '../../lib/config/types.js';
+import { compileEnvelope, configureServer, jsonLogger, type EnvelopeOptions, type Logger } from '../../lib/envelope/index.js';
+import type { ScriptBackend } from '../../lib/backends/script-backend.js';
 import { RouteTable } from '../../lib/router/route-table.js';
 import { WsgiBackend, type WsgiOptions } from '../../lib/backends/wsgi/backend.js';
 
@@ -24,29 +26,39 @@ export function makeApp(files: Record<string, string>): string {
   return root;
 }
 
-export interface WsgiServer {
+/** A real server running one backend behind the envelope, as appYaml() would for script handlers. */
+export interface BackendServer<B extends ScriptBackend> {
   port: number;
   root: string;
-  backend: WsgiBackend;
+  backend: B;
   /** Parsed JSON log lines (envelope and backend). */
   logs: Array<Record<string, unknown>>;
   close(): Promise<void>;
 }
+
+export type WsgiServer = BackendServer<WsgiBackend>;
 
 export interface ServerOptions {
   envelope?: Omit<EnvelopeOptions, 'config' | 'logger'>;
   wsgi?: Omit<WsgiOptions, 'config' | 'logger'>;
 }
 
-/** Serves the app in `root` as appYaml() would for script handlers, on 127.0.0.1. */
-export async function startServer(root: string, options: ServerOptions = {}): Promise<WsgiServer> {
+/**
+ * Serves the app in `root` on 127.0.0.1: envelope → route → the backend `make` builds, and a
+ * plain 404 for what it does not take. `close()` stops the backend and deletes `root`.
+ */
+export async function startBackendServer<B extends ScriptBackend>(
+  root: string,
+  make: (config: AppConfig, logger: Logger) => B,
+  options: { envelope?: Omit<EnvelopeOptions, 'config' | 'logger'>; maxHeaderSize?: number } = {},
+): Promise<BackendServer<B>> {
   const logs: Array<Record<string, unknown>> = [];
   const logger = jsonLogger({ destination: { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) } });
   const config = loadAppYaml(root);
   const envelope = compileEnvelope({ ...options.envelope, config, logger });
   const table = new RouteTable(config.handlers);
-  const backend = new WsgiBackend({ python: PYTHON, ...options.wsgi, config, logger });
-  const server = http.createServer((req, res) => {
+  const backend = make(config, logger);
+  const server = http.createServer({ maxHeaderSize: options.maxHeaderSize }, (req, res) => {
     if (!envelope.admit(req, res)) return;
     const route = table.match(req.appEngine!.path);
     if (route) req.appEngine!.route = route;
@@ -70,6 +82,11 @@ export async function startServer(root: string, options: ServerOptions = {}): Pr
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** The WSGI backend behind the envelope. */
+export function startServer(root: string, options: ServerOptions = {}): Promise<WsgiServer> {
+  return startBackendServer(root, (config, logger) => new WsgiBackend({ python: PYTHON, ...options.wsgi, config, logger }), options);
 }
 
 export interface Reply {
