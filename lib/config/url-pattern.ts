@@ -99,8 +99,10 @@ export function compileUrlPattern(source: string): UrlPattern {
   const t = translate(source);
   const regex = `^(?:${t.js})$`;
   let v8: RegExp;
+  let dotAll: RegExp;
   try {
     v8 = new RegExp(regex);
+    dotAll = new RegExp(regex, 's');
   } catch (err) {
     throw new UrlPatternError(`not a valid regular expression: ${(err as Error).message}`);
   }
@@ -111,40 +113,54 @@ export function compileUrlPattern(source: string): UrlPattern {
     );
   }
   const base = { source, regex, groupCount: t.groupCount, groupNames: t.groupNames };
+  let re2: RE2JS | undefined;
+  const compileRe2 = (): RE2JS => {
+    try {
+      return (re2 ??= RE2JS.compile(`^(?:${t.re2})$`));
+    } catch (err) {
+      throw new UrlPatternError(`cannot be matched in linear time: ${(err as Error).message}`);
+    }
+  };
   if (verdict === 'safe') {
     return {
       ...base,
       engine: 'v8',
       match(path) {
-        const m = v8.exec(path);
+        // Python's `.` refuses only \n; JavaScript's also \r, U+2028 and U+2029, which a path may
+        // hold (%E2%80%A8 passes the envelope): read plainly, such a path would skip a handler App
+        // Engine matches, and its `login`. So `s` without \n, the plain reading when \n is the only
+        // line terminator, and RE2 (Python's reading) for a path holding both.
+        const newline = path.includes('\n');
+        if (newline && LINE_TERMINATOR.test(path)) return matchRe2(compileRe2(), path, t);
+        const m = (newline ? v8 : dotAll).exec(path);
         return m ? { groups: Array.from(m), named: t.groupNames } : null;
       },
     };
   }
-  let re2: RE2JS;
-  try {
-    re2 = RE2JS.compile(`^(?:${t.re2})$`);
-  } catch (err) {
-    throw new UrlPatternError(`cannot be matched in linear time: ${(err as Error).message}`);
-  }
-  return {
-    ...base,
-    engine: 'linear',
-    match(path) {
-      const m = re2.matcher(path);
-      if (!m.matches()) return null;
-      const groups: Array<string | undefined> = [];
-      for (let g = 0; g <= t.groupCount; g++) groups.push(m.group(g) ?? undefined);
-      return { groups, named: t.groupNames };
-    },
-  };
+  const linear = compileRe2();
+  return { ...base, engine: 'linear', match: (path) => matchRe2(linear, path, t) };
+}
+
+/** What JavaScript's `.` refuses besides \n. */
+const LINE_TERMINATOR = /[\r\u2028\u2029]/;
+
+/** RE2 reads `.` as Python does (anything but \n). */
+function matchRe2(re2: RE2JS, path: string, t: TranslatedRegex): UrlMatch | null {
+  const m = re2.matcher(path);
+  if (!m.matches()) return null;
+  const groups: Array<string | undefined> = [];
+  for (let g = 0; g <= t.groupCount; g++) groups.push(m.group(g) ?? undefined);
+  return { groups, named: t.groupNames };
 }
 
 /** Compiles a file-path regex (`upload`, `skip_files`), matched against the app's own file names only. */
 export function compileFileRegex(source: string, anchor: 'full' | 'start'): RegExp {
   const t = translate(source);
   try {
-    return new RegExp(anchor === 'full' ? `^(?:${t.js})$` : `^(?:${t.js})`);
+    // `s`: Python's `.` refuses only \n, JavaScript's also \r, U+2028 and U+2029, which a file
+    // name may hold (a dotfile must not escape skip_files that way). Names holding \n, which
+    // `s` would read differently, are never servable (fileScope).
+    return new RegExp(anchor === 'full' ? `^(?:${t.js})$` : `^(?:${t.js})`, 's');
   } catch (err) {
     throw new UrlPatternError(`not a valid regular expression: ${(err as Error).message}`);
   }

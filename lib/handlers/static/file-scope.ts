@@ -15,7 +15,7 @@ export interface FileScope {
   readonly bases: readonly string[];
   /** A file some static handler could serve. */
   candidate(path: string): boolean;
-  /** Excluded by skip_files (re.match semantics: anchored at the start only). */
+  /** Excluded by skip_files (re.match semantics: anchored at the start only), or holding a newline. */
   skipped(path: string): boolean;
   /** A folder that may contain candidates (`path` without the trailing slash). */
   mayContain(dir: string): boolean;
@@ -40,7 +40,8 @@ export function fileScope(app: AppConfig): FileScope {
   return {
     bases: minimal,
     candidate: (path) => dirs.some((dir) => path.startsWith(dir)) || uploads.some((upload) => upload.test(path)),
-    skipped: (path) => skip.test(path),
+    // A name with a newline is read differently by Python's regexes and ours: never served.
+    skipped: (path) => path.includes('\n') || skip.test(path),
     mayContain: (dir) => {
       const folder = `${dir}/`;
       return minimal.some((base) => folder.startsWith(base) || base.startsWith(folder));
