@@ -6,6 +6,8 @@ import { compileFrontend, type FrontendOptions } from './envelope/frontend.js';
 import { compileEnvironment } from './envelope/environment.js';
 import type { ScriptBackend } from './backends/script-backend.js';
 import { WsgiBackend, type WsgiOptions } from './backends/wsgi/backend.js';
+import { CgiBackend, type CgiOptions } from './backends/cgi/backend.js';
+import { EntrypointBackend } from './backends/entrypoint/backend.js';
 import { hsts, type HstsOptions } from './handlers/hsts.js';
 import { assertLoginSupported, assertLoginUrl, checkLogin, devLoginPages, needsUser, type UserSource } from './handlers/login/index.js';
 import { writeResponse, type Middleware } from './handlers/response.js';
@@ -20,6 +22,7 @@ export type AppYamlOptions = AppFolder &
   SecureOptions &
   FrontendOptions &
   Pick<WsgiOptions, 'python' | 'deadlineGrace' | 'queueTimeout' | 'startTimeout' | 'idleTimeout' | 'maxInstances'> &
+  Pick<CgiOptions, 'cgiMode'> &
   Omit<EnvelopeOptions, 'config' | 'mode'> & {
     /**
      * Who is signed in, for `login:` handlers and for the `X-AppEngine-User-*` headers scripts
@@ -83,8 +86,10 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
     maxResponseBytes: options.responseLimit,
     send: frontend.sendScriptResponse,
     answerError: frontend.answerError,
+    // A CGI local redirect goes through the whole handler list again, as a GET of the new path.
+    redispatch: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => dispatch(req, res, next, 0),
   };
-  const backends: ScriptBackend[] = [new WsgiBackend(backendOptions)];
+  const backends: ScriptBackend[] = [new WsgiBackend(backendOptions), new CgiBackend(backendOptions), new EntrypointBackend(backendOptions)];
   const hostOptions: SecureOptions = { allowedHosts: options.allowedHosts, httpsPort: options.httpsPort, httpPort: options.httpPort };
   const loginOptions = { allowedHosts: options.allowedHosts, loginUrl: options.loginUrl };
 

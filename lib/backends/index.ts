@@ -7,3 +7,8 @@ export { PoolClosedError, QueueTimeoutError, StartFailedError, type PoolInstance
 export { scalingPolicy, instanceConcurrency, type ScalingPolicy, type ScalingOptions } from './scaling.js';
 export { spawnProcess, inheritedEnvironment, ManagedProcess, type SpawnOptions, type ExitStatus } from './process.js';
 export { defaultPython, pythonEnvironment } from './interpreter.js';
+export { entrypoint, EntrypointBackend, type EntrypointOptions, type EntrypointMiddleware } from './entrypoint/backend.js';
+export { entrypointCommand, DEFAULT_ENTRYPOINT } from './entrypoint/command.js';
+export { startMetadataServer, type MetadataServer, type MetadataValues } from './entrypoint/metadata-server.js';
+export { ReverseProxy, type ReverseProxyOptions, type ProxyHooks, type ProxyOutcome } from './proxy/proxy.js';
+export { cgi, CgiBackend, isCgiScript, type CgiOptions, type CgiMiddleware, type CgiMode } from './cgi/backend.js';
