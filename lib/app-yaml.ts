@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { loadAppYaml } from './config/load.js';
 import type { AppConfig } from './config/types.js';
 import { compileEnvelope, type EnvelopeOptions } from './envelope/index.js';
@@ -7,7 +8,7 @@ import { compileEnvironment } from './envelope/environment.js';
 import type { ScriptBackend } from './backends/script-backend.js';
 import { WsgiBackend, type WsgiOptions } from './backends/wsgi/backend.js';
 import { CgiBackend, type CgiOptions } from './backends/cgi/backend.js';
-import { EntrypointBackend } from './backends/entrypoint/backend.js';
+import { EntrypointBackend, type EntrypointOptions } from './backends/entrypoint/backend.js';
 import { hsts, type HstsOptions } from './handlers/hsts.js';
 import { assertLoginSupported, assertLoginUrl, checkLogin, devLoginPages, needsUser, type UserSource } from './handlers/login/index.js';
 import { writeResponse, type Middleware } from './handlers/response.js';
@@ -23,6 +24,7 @@ export type AppYamlOptions = AppFolder &
   FrontendOptions &
   Pick<WsgiOptions, 'python' | 'deadlineGrace' | 'queueTimeout' | 'startTimeout' | 'idleTimeout' | 'maxInstances'> &
   Pick<CgiOptions, 'cgiMode'> &
+  Pick<EntrypointOptions, 'metadataServer' | 'stopGrace'> &
   Omit<EnvelopeOptions, 'config' | 'mode'> & {
     /**
      * Who is signed in, for `login:` handlers and for the `X-AppEngine-User-*` headers scripts
@@ -48,6 +50,12 @@ export interface AppYamlMiddleware extends Middleware {
   purge(url?: string): number;
   /** Stops the app's backend instances and the file watcher; resolves once every child has exited. */
   close(): Promise<void>;
+  /**
+   * Relays WebSocket (and other `Upgrade`) requests to the app's entrypoint, for paths it
+   * serves; anything else is refused (404) and closed. Express middleware never sees upgrades:
+   * attach it with `server.on('upgrade', middleware.upgrade)`.
+   */
+  readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /**
@@ -89,7 +97,8 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
     // A CGI local redirect goes through the whole handler list again, as a GET of the new path.
     redispatch: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => dispatch(req, res, next, 0),
   };
-  const backends: ScriptBackend[] = [new WsgiBackend(backendOptions), new CgiBackend(backendOptions), new EntrypointBackend(backendOptions)];
+  const entrypointBackend = new EntrypointBackend(backendOptions);
+  const backends: ScriptBackend[] = [new WsgiBackend(backendOptions), new CgiBackend(backendOptions), entrypointBackend];
   const hostOptions: SecureOptions = { allowedHosts: options.allowedHosts, httpsPort: options.httpsPort, httpPort: options.httpPort };
   const loginOptions = { allowedHosts: options.allowedHosts, loginUrl: options.loginUrl };
 
@@ -161,7 +170,7 @@ export function appYaml(options: AppYamlOptions): AppYamlMiddleware {
     frontend.close();
     return Promise.all(backends.map((b) => b.close())).then(noop);
   };
-  return Object.assign(middleware, { config, purge: frontend.purge, close });
+  return Object.assign(middleware, { config, purge: frontend.purge, close, upgrade: entrypointBackend.upgrade });
 }
 
 function noop(): void {}

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +25,8 @@ Options:
   --frontend-cache    emulate the Google Frontend's edge cache (public, max-age responses)
   --python PATH       interpreter for script handlers and the entrypoint
                       (default /usr/bin/python3 when present)
+  --cgi-mode MODE     cached (default: App Engine's main() caching in persistent
+                      workers) or spawn (a process per CGI request)
   --trust-proxy LIST  peers whose X-Forwarded-* headers are believed: addresses or CIDRs,
                       comma-separated, a hop count, or '*' (default loopback)
   --json              log Cloud Logging JSON lines instead of readable ones
@@ -57,6 +60,7 @@ export async function runServe(args: string[]): Promise<number> {
         hsts: { type: 'boolean' },
         'frontend-cache': { type: 'boolean' },
         python: { type: 'string' },
+        'cgi-mode': { type: 'string' },
         'trust-proxy': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -70,6 +74,11 @@ export async function runServe(args: string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(SERVE_HELP);
     return EXIT.ok;
+  }
+  const cgiMode = values['cgi-mode'] ?? 'cached';
+  if (cgiMode !== 'cached' && cgiMode !== 'spawn') {
+    process.stderr.write(`appyaml serve: --cgi-mode is cached or spawn, not "${cgiMode}"\n${SERVE_HELP}`);
+    return EXIT.usage;
   }
   const portText = values.port ?? process.env.PORT ?? '8080';
   const port = Number(portText);
@@ -94,6 +103,7 @@ export async function runServe(args: string[]): Promise<number> {
     hsts: values.hsts ?? false,
     frontendCache: values['frontend-cache'] ?? false,
     python: values.python,
+    cgiMode,
     logger,
     // A bare number is a hop count, as Express reads it; anything else a list of peers.
     trustProxy: trust === undefined ? undefined : /^\d+$/.test(trust) ? Number(trust) : trust,
@@ -122,6 +132,8 @@ export async function runServe(args: string[]): Promise<number> {
       });
     }),
   );
+  // WebSockets to the entrypoint, through whichever middleware serves now.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => app.middleware.upgrade(req, socket, head));
   try {
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);

@@ -1,12 +1,12 @@
 /** Real servers for the CGI backend tests: envelope → route → CgiBackend, real processes. */
-import { chmodSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { chmodSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgiBackend, type CgiOptions } from '../../lib/backends/cgi/backend.js';
 import type { AppConfig } from '../../lib/config/types.js';
 import type { EnvelopeOptions, Logger } from '../../lib/envelope/index.js';
 import { makeApp, PYTHON, startBackendServer, type BackendServer } from './harness.js';
 
-export { fetch, logged, waitFor, PYTHON } from './harness.js';
+export { alive, fetch, logged, processesIn, waitFor, PYTHON } from './harness.js';
 
 export const APP_YAML = ['runtime: python27', 'api_version: 1', 'threadsafe: false', 'handlers:', '- url: /sh/.*', '  script: cgi-bin/run.sh', '- url: /noexec', '  script: cgi-bin/noexec', '- url: /(\\w+)', '  script: \\1.py', ''].join('\n');
 
@@ -31,34 +31,3 @@ export function startCgiServer(root: string, options: CgiServerOptions = {}): Pr
   return startBackendServer(root, make, { envelope: options.envelope, maxHeaderSize: 128 * 1024 });
 }
 
-/**
- * Live (not zombie) processes whose working directory is inside `root`: every CGI script and
- * whatever it started, and the cached workers, run there.
- */
-export function processesIn(root: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cwd = readlinkSync(`/proc/${entry}/cwd`);
-      if (cwd !== root && !cwd.startsWith(`${root}/`)) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state !== 'Z' && state !== 'X') found.push(Number(entry));
-    } catch {
-      // Gone while we looked, or not ours to read.
-    }
-  }
-  return found;
-}
-
-/** Whether `pid` is a live (not zombie) process. */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}

@@ -1,23 +1,12 @@
 /** Real servers for the entrypoint tests: envelope → route → EntrypointBackend → a real gunicorn (or python) server. */
-import { readdirSync, readlinkSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { loadAppYaml } from '../../lib/config/load.js';
-import { compileEnvelope, configureServer, jsonLogger, type EnvelopeOptions } from '../../lib/envelope/index.js';
-import { RouteTable } from '../../lib/router/route-table.js';
 import { EntrypointBackend, type EntrypointOptions } from '../../lib/backends/entrypoint/backend.js';
-import { makeApp, PYTHON } from './harness.js';
+import type { AppConfig } from '../../lib/config/types.js';
+import type { EnvelopeOptions, Logger } from '../../lib/envelope/index.js';
+import { makeApp, PYTHON, startBackendServer, type BackendServer } from './harness.js';
 
-export { fetch, logged, makeApp, waitFor, PYTHON, type Reply } from './harness.js';
+export { fetch, logged, makeApp, processesIn, waitFor, PYTHON, type Reply } from './harness.js';
 
-export interface EntrypointServer {
-  port: number;
-  root: string;
-  backend: EntrypointBackend;
-  server: http.Server;
-  logs: Array<Record<string, unknown>>;
-  close(): Promise<void>;
-}
+export type EntrypointServer = BackendServer<EntrypointBackend>;
 
 export interface ServerOptions {
   envelope?: Omit<EnvelopeOptions, 'config' | 'logger'>;
@@ -27,55 +16,9 @@ export interface ServerOptions {
 }
 
 /** Serves the app in `root` as appYaml() would for the entrypoint, on 127.0.0.1, WebSocket upgrades included. */
-export async function startServer(root: string, options: ServerOptions = {}): Promise<EntrypointServer> {
-  const logs: Array<Record<string, unknown>> = [];
-  const logger = jsonLogger({ destination: { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) } });
-  const config = loadAppYaml(root);
-  const envelope = compileEnvelope({ ...options.envelope, config, logger });
-  const table = new RouteTable(config.handlers);
-  const backend = new EntrypointBackend({ python: PYTHON, ...options.entrypoint, config, logger });
-  const notFound = (res: http.ServerResponse) => {
-    res.writeHead(404, { 'Content-Type': 'text/plain' });
-    res.end('no handler');
-  };
-  const server = http.createServer((req, res) => {
-    if (options.bare) return backend.handle(req, res, () => notFound(res));
-    if (!envelope.admit(req, res)) return;
-    const route = table.match(req.appEngine!.path);
-    if (route) req.appEngine!.route = route;
-    envelope.handOver(req, res);
-    backend.handle(req, res, () => notFound(res));
-  });
-  server.on('upgrade', backend.upgrade);
-  configureServer(server);
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return {
-    port: (server.address() as AddressInfo).port,
-    root,
-    backend,
-    server,
-    logs,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((ok) => server.close(() => ok()));
-      await backend.close();
-      rmSync(root, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Pids of live processes whose working directory is `root` (the app's servers and their workers). */
-export function processesIn(root: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readlinkSync(`/proc/${name}/cwd`) === root) pids.push(Number(name));
-    } catch {
-      // Gone meanwhile, or a zombie without a cwd.
-    }
-  }
-  return pids;
+export function startServer(root: string, options: ServerOptions = {}): Promise<EntrypointServer> {
+  const make = (config: AppConfig, logger: Logger) => new EntrypointBackend({ python: PYTHON, ...options.entrypoint, config, logger });
+  return startBackendServer(root, make, { envelope: options.envelope, bare: options.bare });
 }
 
 /** A temp app: `app.yaml` from `lines`, plus `files`. */

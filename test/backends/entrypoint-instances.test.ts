@@ -141,7 +141,7 @@ describe('shutdown', () => {
 });
 
 describe('Node killed', () => {
-  test('SIGKILL of the Node process: the servers go too (setpriv --pdeathsig)', { timeout: 30_000 }, async () => {
+  test('SIGKILL of the Node process: the servers go too (setpriv --pdeathsig)', { timeout: 60_000 }, async () => {
     const root = app(flex('gunicorn -b 127.0.0.1:$PORT -w 2 main:app', 'manual_scaling:', '  instances: 2'), { 'main.py': FLASK_MAIN });
     const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'entrypoint-hold.ts'), root], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
@@ -153,7 +153,8 @@ describe('Node killed', () => {
       assert.equal(pids.length, 2);
       await waitFor(() => processesIn(root).length >= 2 * 3, 15_000, 'two masters with two workers each');
       child.kill('SIGKILL');
-      await waitFor(() => processesIn(root).length === 0, 15_000, 'every server gone');
+      // gunicorn's master stops its workers on SIGTERM; on a loaded machine that can take a while.
+      await waitFor(() => processesIn(root).length === 0, 40_000, 'every server gone');
     } finally {
       child.kill('SIGKILL');
       for (const pid of processesIn(root)) process.kill(pid, 'SIGKILL');

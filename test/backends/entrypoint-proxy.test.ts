@@ -5,9 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import http from 'node:http';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { appYaml } from '../../lib/app-yaml.js';
+import { silentLogger } from '../../lib/envelope/logger.js';
 import { app, fetch, NODE_UPSTREAM, processesIn, startServer, type EntrypointServer } from './entrypoint-harness.js';
 
 const MIB = 1024 * 1024;
@@ -196,5 +199,31 @@ describe('WebSocket', () => {
   test("the upstream's refusal of an upgrade reaches the client", async () => {
     const r = await upgrade(enveloped.port, '/nope');
     assert.equal(r.status, 403);
+  });
+
+  test("through appYaml(): middleware.upgrade relays to the entrypoint; a static handler's path is refused", async () => {
+    const standard = ['runtime: python312', `entrypoint: ${process.execPath} upstream.mjs`, 'handlers:', '- url: /static', '  static_dir: static', '- url: /.*', '  script: auto'];
+    const root = app(standard, { 'upstream.mjs': NODE_UPSTREAM, 'static/a.txt': 'a' });
+    const middleware = appYaml({ root, logger: silentLogger });
+    const server = http.createServer((req, res) => middleware(req, res, () => res.writeHead(404).end()));
+    server.on('upgrade', middleware.upgrade);
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const r = await upgrade(port, '/ws');
+      assert.equal(r.status, 101);
+      const socket = r.socket!;
+      const got = new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString())));
+      socket.write('ping');
+      assert.equal(await got, 'echo:ping');
+      socket.destroy();
+      assert.equal((await upgrade(port, '/static/a.txt')).status, 404);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+      await middleware.close();
+      assert.deepEqual(processesIn(root), []);
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

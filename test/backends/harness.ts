@@ -1,10 +1,11 @@
 /** Real servers for the WSGI backend tests: envelope → route → WsgiBackend, real Python. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { loadAppYaml } from '../../lib/config/load.js';
 import type { AppConfig } from '../../lib/config/types.js';
 import { compileEnvelope, configureServer, jsonLogger, type EnvelopeOptions, type Logger } from '../../lib/envelope/index.js';
@@ -31,9 +32,17 @@ export interface BackendServer<B extends ScriptBackend> {
   port: number;
   root: string;
   backend: B;
+  server: http.Server;
   /** Parsed JSON log lines (envelope and backend). */
   logs: Array<Record<string, unknown>>;
   close(): Promise<void>;
+}
+
+export interface BackendServerOptions {
+  envelope?: Omit<EnvelopeOptions, 'config' | 'logger'>;
+  maxHeaderSize?: number;
+  /** Serve without the envelope: the backend alone, as its own middleware mounted by itself. */
+  bare?: boolean;
 }
 
 export type WsgiServer = BackendServer<WsgiBackend>;
@@ -50,7 +59,7 @@ export interface ServerOptions {
 export async function startBackendServer<B extends ScriptBackend>(
   root: string,
   make: (config: AppConfig, logger: Logger) => B,
-  options: { envelope?: Omit<EnvelopeOptions, 'config' | 'logger'>; maxHeaderSize?: number } = {},
+  options: BackendServerOptions = {},
 ): Promise<BackendServer<B>> {
   const logs: Array<Record<string, unknown>> = [];
   const logger = jsonLogger({ destination: { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) } });
@@ -58,22 +67,27 @@ export async function startBackendServer<B extends ScriptBackend>(
   const envelope = compileEnvelope({ ...options.envelope, config, logger });
   const table = new RouteTable(config.handlers);
   const backend = make(config, logger);
+  const notFound = (res: http.ServerResponse) => {
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('no handler');
+  };
   const server = http.createServer({ maxHeaderSize: options.maxHeaderSize }, (req, res) => {
+    if (options.bare) return backend.handle(req, res, () => notFound(res));
     if (!envelope.admit(req, res)) return;
     const route = table.match(req.appEngine!.path);
     if (route) req.appEngine!.route = route;
     envelope.handOver(req, res);
-    backend.handle(req, res, () => {
-      res.writeHead(404, { 'Content-Type': 'text/plain' });
-      res.end('no handler');
-    });
+    backend.handle(req, res, () => notFound(res));
   });
+  const upgrade = (backend as Partial<{ upgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void }>).upgrade;
+  if (upgrade) server.on('upgrade', upgrade);
   configureServer(server);
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   return {
     port: (server.address() as AddressInfo).port,
     root,
     backend,
+    server,
     logs,
     async close() {
       server.closeAllConnections();
@@ -151,4 +165,34 @@ export async function waitFor(check: () => boolean, ms = 3000, what = 'condition
 /** Lines logged with `message` containing `text`. */
 export function logged(logs: Array<Record<string, unknown>>, text: string): Array<Record<string, unknown>> {
   return logs.filter((l) => typeof l.message === 'string' && l.message.includes(text));
+}
+
+/**
+ * Live (not zombie) processes whose working directory is `root` or inside it: every script,
+ * worker and app server a backend started there, and whatever they started.
+ */
+export function processesIn(root: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      if (cwd !== root && !cwd.startsWith(`${root}/`)) continue;
+      if (alive(Number(entry))) found.push(Number(entry));
+    } catch {
+      // Gone while we looked, or not ours to read.
+    }
+  }
+  return found;
+}
+
+/** Whether `pid` is a live (not zombie) process. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
 }

@@ -112,6 +112,7 @@ describe('appyaml serve', { timeout: 20000 }, () => {
       [['--port', '70000'], 2, /invalid port "70000"/],
       [['a', 'b'], 2, /one app folder at most/],
       [['--bogus'], 2, /Unknown option '--bogus'/],
+      [['--cgi-mode', 'fork'], 2, /--cgi-mode is cached or spawn, not "fork"/],
     ];
     const app = makeApp({ 'app.yaml': 'runtime: python312\nhandlers:\n- url: /x\n  static_dir: /abs\n' });
     cases.push([[app, '--port', '0'], 1, /static_dir must be relative/]);
