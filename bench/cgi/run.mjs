@@ -6,15 +6,14 @@
 // Servers and the spawn loop run pinned to core 0, wrk to core 1, over loopback. Each round
 // measures every case once; the table shows the median of the rounds.
 // Needs Linux, two cores, taskset, wrk (apt-get install -y wrk) and /usr/bin/python3.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import http from 'node:http';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../lib/procs.mjs';
+import { startGroup } from '../lib/server-group.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const APP = join(HERE, 'app');
@@ -43,47 +42,10 @@ const SPAWN = 'appyaml CGI, process per request';
 const CACHED = 'appyaml CGI, cached main()';
 const FLOOR = `floor: ${PYTHON} -c pass spawn loop`;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function get(port) {
-  return new Promise((resolve) => {
-    http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
-    }).on('error', () => resolve(0));
-  });
-}
-
 async function startServer(mode) {
   const port = await freePort();
-  // Its own process group, so that the scripts and workers it started stop with it.
-  const child = spawn('taskset', ['-c', '0', process.execPath, join(HERE, 'server.mjs'), mode, APP, String(port)], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
-  for (let i = 0; i < 200 && (await get(port)) !== 200; i++) await sleep(50);
-  if ((await get(port)) !== 200) throw new Error(`the ${mode} server did not start`);
-  return { port, stop: () => stopGroup(child) };
-}
-
-function signalGroup(child, signal) {
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // ESRCH: nothing left to stop.
-  }
-}
-
-async function stopGroup(child) {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  signalGroup(child, 'SIGTERM');
-  const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+  const { stop } = await startGroup(mode, [process.execPath, join(HERE, 'server.mjs'), mode, APP, String(port)], port, { cores: '0' });
+  return { port, stop };
 }
 
 const UNITS = { us: 1e-3, ms: 1, s: 1000 };

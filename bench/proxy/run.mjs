@@ -8,15 +8,14 @@
 // Servers run pinned to core 0 (all but the last core when there are more), wrk to the last core.
 // Needs Linux, taskset, wrk, nginx (/usr/sbin/nginx), gunicorn and python3-flask (apt-get install -y wrk nginx gunicorn python3-flask),
 // and the bench dependencies (npm --prefix bench install).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../lib/procs.mjs';
+import { startGroup } from '../lib/server-group.mjs';
 import { gunicornCommand } from './gunicorn.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -54,59 +53,9 @@ if (!existsSync(join(HERE, '..', 'node_modules', 'http-proxy')) || !existsSync(j
   process.exit(1);
 }
 
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function get(port) {
-  return new Promise((resolve) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode));
-      })
-      .on('error', () => resolve(0));
-  });
-}
-
-/** Every process group started, so that none outlives the benchmark, whatever happens. */
-const groups = new Set();
-process.on('exit', () => {
-  for (const pid of groups) signalGroup(pid, 'SIGKILL');
-});
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));
-
-function signalGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: nothing left to stop.
-  }
-}
-
-/** Starts `command` pinned to the server cores in its own process group; resolves once `port` answers 200. */
+/** Starts `command` pinned to the server cores in its own process group; resolves with `stop` once `port` answers 200. */
 async function start(name, command, port, options = {}) {
-  const child = spawn('taskset', ['-c', serverCores, ...command], { stdio: ['ignore', 'ignore', 'inherit'], detached: true, cwd: options.cwd });
-  groups.add(child.pid);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const stop = async () => {
-    signalGroup(child.pid, 'SIGTERM');
-    const timer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-    groups.delete(child.pid);
-  };
-  for (let i = 0; i < 300 && (await get(port)) !== 200; i++) await sleep(50);
-  if ((await get(port)) !== 200) {
-    await stop();
-    throw new Error(`${name} did not start`);
-  }
-  return stop;
+  return (await startGroup(name, command, port, { cores: serverCores, cwd: options.cwd })).stop;
 }
 
 function nginxConfig(dir, port, upstream) {

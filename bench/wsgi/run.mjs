@@ -6,15 +6,14 @@
 // once (load, then one connection); the table shows the median of the rounds, which a busy
 // machine skews less than a single measurement.
 // Needs Linux, two cores, taskset, wrk (apt-get install -y wrk) and gunicorn (apt-get install -y gunicorn).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../lib/procs.mjs';
+import { startGroup } from '../lib/server-group.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const APP = join(HERE, 'app');
@@ -47,50 +46,12 @@ const SERVERS = [
   { name: 'node baseline (no Python)', command: [process.execPath, join(HERE, 'server.mjs'), 'node', APP] },
 ];
 
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function get(port) {
-  return new Promise((resolve) => {
-    http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
-    }).on('error', () => resolve(0));
-  });
-}
-
 async function startServer(server) {
   const port = await freePort();
   const [cmd, ...args] = server.command;
   const full = cmd.endsWith('gunicorn') ? [...args, '-b', `127.0.0.1:${port}`] : [...args, String(port)];
-  // Its own process group, so that gunicorn's workers stop with it.
-  const child = spawn('taskset', ['-c', '0', cmd, ...full], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
-  for (let i = 0; i < 200 && (await get(port)) !== 200; i++) await sleep(50);
-  if ((await get(port)) !== 200) throw new Error(`${server.name} did not start`);
-  return { port, pid: child.pid, stop: () => stopGroup(child) };
-}
-
-/** SIGTERM to the server's process group, SIGKILL 5 s later; a group already gone is fine. */
-function signalGroup(child, signal) {
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // ESRCH: nothing left to stop.
-  }
-}
-
-async function stopGroup(child) {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  signalGroup(child, 'SIGTERM');
-  const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+  const { pid, stop } = await startGroup(server.name, [cmd, ...full], port, { cores: '0' });
+  return { port, pid, stop };
 }
 
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;

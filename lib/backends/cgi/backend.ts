@@ -12,6 +12,7 @@ import { RouteTable, type RouteMatch } from '../../router/route-table.js';
 import { defaultPython, pythonEnvironment } from '../interpreter.js';
 import type { Lease } from '../pool-contract.js';
 import { Pool } from '../pool.js';
+import { serveGuarded } from '../guard.js';
 import { answerUnavailable } from '../unavailable.js';
 import { scalingPolicy, type ScalingOptions } from '../scaling.js';
 import type { ScriptBackend } from '../script-backend.js';
@@ -132,12 +133,7 @@ export class CgiBackend implements ScriptBackend {
   readonly handle = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
     const route = req.appEngine?.route;
     if (!this.handles(route)) return next();
-    try {
-      this.serve(req, res, next, route!.target);
-    } catch (err) {
-      requestLogger(req).error({ err }, 'CGI backend failed; answered 500');
-      if (!res.headersSent) this.settings.answerError(req, res, 500);
-    }
+    serveGuarded(req, res, 'CGI', this.settings.answerError, () => this.serve(req, res, next, route!.target));
   };
 
   /** Stops the cached workers and the scripts running in processes of their own; resolves once all are gone. */

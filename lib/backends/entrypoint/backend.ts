@@ -4,18 +4,19 @@ import type { Duplex } from 'node:stream';
 import type { AppConfig } from '../../config/types.js';
 import { answerServerError } from '../../envelope/answers.js';
 import { compileEnvironment, resolveProject, type AppEngineEnvironment, type EnvironmentOptions } from '../../envelope/environment.js';
-import { jsonLogger, requestLogger, silentLogger, type Logger } from '../../envelope/logger.js';
+import { jsonLogger, silentLogger, type Logger } from '../../envelope/logger.js';
 import { decodeRequestPath } from '../../envelope/request-path.js';
 import type { Middleware } from '../../handlers/response.js';
 import { RouteTable, type RouteMatch } from '../../router/route-table.js';
 import { defaultPython, pythonEnvironment } from '../interpreter.js';
-import { PoolClosedError, QueueTimeoutError, StartFailedError, type Lease, type StartPath } from '../pool-contract.js';
+import type { Lease, StartPath } from '../pool-contract.js';
 import { Pool } from '../pool.js';
 import { inheritedEnvironment } from '../process.js';
 import type { ScalingOptions } from '../scaling.js';
 import type { ScriptBackend } from '../script-backend.js';
 import { ReverseProxy } from '../proxy/proxy.js';
 import { refuseUpgrade } from '../proxy/upgrade.js';
+import { answerUnavailable } from '../unavailable.js';
 import { entrypointCommand, entrypointConcurrency, entrypointScaling } from './command.js';
 import { livenessPolicy, readinessPolicy } from './health.js';
 import { EntrypointInstance } from './instance.js';
@@ -215,17 +216,7 @@ export class EntrypointBackend implements ScriptBackend {
     };
     const free = pool.tryAcquire();
     if (free) return run(free);
-    pool.acquire().then(run, (err: unknown) => this.unavailable(req, res, err));
-  }
-
-  private unavailable(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    if (res.headersSent || res.writableEnded || res.destroyed) return;
-    if (err instanceof StartFailedError || err instanceof QueueTimeoutError || err instanceof PoolClosedError) {
-      requestLogger(req).error({}, `${err.message}; answered 503`);
-      return this.answerError(req, res, 503);
-    }
-    requestLogger(req).error({ err }, 'entrypoint backend failed; answered 500');
-    this.answerError(req, res, 500);
+    pool.acquire().then(run, (err: unknown) => answerUnavailable(req, res, err, { backend: 'entrypoint', startFailed: 503, answerError: this.answerError }));
   }
 
   /** The `/_ah/start` or `/_ah/warmup` request, when app.yaml routes it to the entrypoint (else 404). */

@@ -9,6 +9,7 @@ import { RouteTable, type RouteMatch } from '../../router/route-table.js';
 import { defaultPython, pythonEnvironment } from '../interpreter.js';
 import type { Lease, StartPath } from '../pool-contract.js';
 import { Pool } from '../pool.js';
+import { serveGuarded } from '../guard.js';
 import { answerUnavailable } from '../unavailable.js';
 import { instanceConcurrency, scalingPolicy, type ScalingOptions } from '../scaling.js';
 import { BridgeInstance, bridgePath } from './bridge.js';
@@ -161,12 +162,7 @@ export class WsgiBackend implements ScriptBackend {
   readonly handle = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
     const route = req.appEngine?.route;
     if (!this.handles(route)) return next();
-    try {
-      this.serve(req, res, route!.target);
-    } catch (err) {
-      requestLogger(req).error({ err }, 'WSGI backend failed; answered 500');
-      if (!res.headersSent) this.settings.answerError(req, res, 500);
-    }
+    serveGuarded(req, res, 'WSGI', this.settings.answerError, () => this.serve(req, res, route!.target));
   };
 
   /** Stops every instance; resolves once they are all gone. */
