@@ -5,21 +5,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { app, fetch, flex, FLASK_MAIN, logged, PYTHON, processesIn, startServer, waitFor, type EntrypointServer } from './entrypoint-harness.js';
+import { describe, test } from 'node:test';
+import { app, fetch, flex, FLASK_MAIN, logged, PYTHON, processesIn, startServer, waitFor } from './entrypoint-harness.js';
+import { trackServers } from './harness.js';
 
-const servers: EntrypointServer[] = [];
-async function serve(...args: Parameters<typeof startServer>): Promise<EntrypointServer> {
-  const s = await startServer(...args);
-  servers.push(s);
-  return s;
-}
-after(async () => {
-  for (const s of servers) {
-    await s.close();
-    assert.deepEqual(processesIn(s.root), [], `no process left in ${s.root}`);
-  }
-});
+const serve = trackServers(startServer);
 
 const HANGING = String.raw`
 import time

@@ -7,22 +7,12 @@ import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { startMetadataServer } from '../../lib/backends/entrypoint/metadata-server.js';
-import { app, fetch, flex, FLASK_MAIN, logged, PYTHON, processesIn, startServer, waitFor, type EntrypointServer } from './entrypoint-harness.js';
+import { app, fetch, flex, FLASK_MAIN, logged, PYTHON, processesIn, startServer, waitFor } from './entrypoint-harness.js';
+import { trackServers } from './harness.js';
 
-const servers: EntrypointServer[] = [];
-async function serve(...args: Parameters<typeof startServer>): Promise<EntrypointServer> {
-  const s = await startServer(...args);
-  servers.push(s);
-  return s;
-}
-after(async () => {
-  for (const s of servers) {
-    await s.close();
-    assert.deepEqual(processesIn(s.root), [], `no process left in ${s.root}`);
-  }
-});
+const serve = trackServers(startServer);
 
 /** GET straight to a port (an instance, the metadata server), bypassing the proxy. */
 function direct(port: number, path: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {

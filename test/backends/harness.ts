@@ -1,4 +1,5 @@
 /** Real servers for the WSGI backend tests: envelope → route → WsgiBackend, real Python. */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
@@ -6,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { after } from 'node:test';
 import { loadAppYaml } from '../../lib/config/load.js';
 import type { AppConfig } from '../../lib/config/types.js';
 import { compileEnvelope, configureServer, jsonLogger, type EnvelopeOptions, type Logger } from '../../lib/envelope/index.js';
@@ -153,6 +155,28 @@ export function bridgePids(root: string): number[] {
   }
 }
 
+/**
+ * `start` wrapped so that every server it starts is closed after the file's tests, asserting that
+ * `leftovers(root)` (processes of the app still alive) is empty then.
+ */
+export function trackServers<S extends { root: string; close(): Promise<void> }, A extends unknown[]>(
+  start: (...args: A) => Promise<S>,
+  leftovers: (root: string) => number[] = processesIn,
+): (...args: A) => Promise<S> {
+  const servers: S[] = [];
+  after(async () => {
+    for (const s of servers) {
+      await s.close();
+      assert.deepEqual(leftovers(s.root), [], `no process left for ${s.root}`);
+    }
+  });
+  return async (...args) => {
+    const s = await start(...args);
+    servers.push(s);
+    return s;
+  };
+}
+
 /** Resolves once `check()` is true, polling; rejects after `ms`. */
 export async function waitFor(check: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
   const end = Date.now() + ms;
@@ -176,7 +200,8 @@ export function processesIn(root: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      // A folder removed under a process reads "<path> (deleted)": still ours.
+      const cwd = readlinkSync(`/proc/${entry}/cwd`).replace(/ \(deleted\)$/, '');
       if (cwd !== root && !cwd.startsWith(`${root}/`)) continue;
       if (alive(Number(entry))) found.push(Number(entry));
     } catch {

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { bridgePids, fetch, logged, makeApp, startServer, waitFor, type WsgiServer } from './harness.js';
+import { describe, test } from 'node:test';
+import { bridgePids, fetch, logged, makeApp, startServer, trackServers, waitFor } from './harness.js';
 
 const yaml = (...lines: string[]) => ['runtime: python27', 'api_version: 1', ...lines, 'handlers:', '- url: /.*', '  script: main.app', ''].join('\n');
 
@@ -25,18 +25,7 @@ def app(environ, start_response):
     return [str(os.getpid()).encode()]
 `;
 
-const servers: WsgiServer[] = [];
-async function serve(...args: Parameters<typeof startServer>): Promise<WsgiServer> {
-  const s = await startServer(...args);
-  servers.push(s);
-  return s;
-}
-after(async () => {
-  for (const s of servers) {
-    await s.close();
-    assert.deepEqual(bridgePids(s.root), [], `no bridge left for ${s.root}`);
-  }
-});
+const serve = trackServers(startServer, bridgePids);
 
 describe('crashes and broken apps', () => {
   test('kill -9 of an instance mid-request: that request gets 502, the next one a new instance', async () => {
