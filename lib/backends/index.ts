@@ -1,5 +1,6 @@
 /** Backends that run an app's `script:` handlers, and the process and pool machinery they share. */
 export type { ScriptBackend } from './script-backend.js';
+export type { BackendOptions } from './backend-options.js';
 export { wsgi, WsgiBackend, isWsgiScript, type WsgiOptions, type WsgiMiddleware } from './wsgi/backend.js';
 export type { WholeResponse } from './wsgi/response.js';
 export { Pool } from './pool.js';

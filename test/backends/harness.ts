@@ -167,7 +167,10 @@ export function trackServers<S extends { root: string; close(): Promise<void> },
   after(async () => {
     for (const s of servers) {
       await s.close();
-      assert.deepEqual(leftovers(s.root), [], `no process left for ${s.root}`);
+      // A killed process takes a moment to go; one still there after that was left behind.
+      await waitFor(() => leftovers(s.root).length === 0, 10_000, `no process left for ${s.root}`).catch(() => undefined);
+      const left = leftovers(s.root).map((pid) => `${pid} ${commandOf(pid)}`);
+      assert.deepEqual(left, [], `no process left for ${s.root}`);
     }
   });
   return async (...args) => {
@@ -209,6 +212,15 @@ export function processesIn(root: string): number[] {
     }
   }
   return found;
+}
+
+/** A process's command line, for messages. */
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '(gone)';
+  }
 }
 
 /** Whether `pid` is a live (not zombie) process. */

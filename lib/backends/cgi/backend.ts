@@ -2,9 +2,8 @@ import { realpathSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import type { AppConfig } from '../../config/types.js';
 import { answerServerError } from '../../envelope/answers.js';
-import { compileEnvironment, type AppEngineEnvironment, type EnvironmentOptions } from '../../envelope/environment.js';
+import { compileEnvironment, type AppEngineEnvironment } from '../../envelope/environment.js';
 import { jsonLogger, requestLogger, silentLogger, type Logger } from '../../envelope/logger.js';
 import { decodeRequestPath } from '../../envelope/request-path.js';
 import type { Middleware } from '../../handlers/response.js';
@@ -14,7 +13,8 @@ import type { Lease } from '../pool-contract.js';
 import { Pool } from '../pool.js';
 import { serveGuarded } from '../guard.js';
 import { answerUnavailable } from '../unavailable.js';
-import { scalingPolicy, type ScalingOptions } from '../scaling.js';
+import { scalingPolicy } from '../scaling.js';
+import type { BackendOptions } from '../backend-options.js';
 import type { ScriptBackend } from '../script-backend.js';
 import { BridgeInstance, bridgePath } from '../wsgi/bridge.js';
 import { isWsgiScript } from '../wsgi/backend.js';
@@ -32,29 +32,15 @@ import { SpawnedScript } from './spawned.js';
 export type CgiMode = 'cached' | 'spawn';
 
 /** Options of `cgi()` and `CgiBackend`. */
-export interface CgiOptions extends ScalingOptions, Omit<EnvironmentOptions, 'warn'> {
-  /** The loaded app.yaml (`loadAppYaml()`): its root, handlers, scaling and `env_variables`. */
-  config: AppConfig;
-  /** The Python interpreter for `.py` scripts. Default `/usr/bin/python3` when it exists, else `python3` on PATH. */
-  python?: string;
+export interface CgiOptions extends BackendOptions {
   /** `cached` (default): App Engine's app caching; `spawn`: a process per request, for scripts that must be isolated. */
   cgiMode?: CgiMode;
-  /** The App Engine variables, compiled once for all of the app's backends (`compileEnvironment`). */
-  environment?: AppEngineEnvironment;
-  /** Where worker lines go (requests' lines go to the envelope's logger). Default: JSON lines on stdout; `false` for none. */
-  logger?: Logger | false;
   /** Largest response body in bytes; more stops the script and answers 500 with an empty body. Default 32 MiB. */
   maxResponseBytes?: number;
   /** Milliseconds before the deadline at which a cached script gets `DeadlineExceededError`. Default 1000. */
   deadlineGrace?: number;
   /** Sends a whole response; `appYaml()` passes its frontend's `sendScriptResponse`. Default: written to `res`. */
   send?: (req: IncomingMessage, res: ServerResponse, response: WholeResponse) => void;
-  /** Answers the backend's own 404, 431, 500, 502, 503, 504. Default: App Engine's error page. */
-  answerError?: (req: IncomingMessage, res: ServerResponse, status: number) => void;
-  /** Milliseconds a request waits for a free cached worker before 503. Default 10 000. */
-  queueTimeout?: number;
-  /** Milliseconds a cached worker has to start. Default 30 000. */
-  startTimeout?: number;
   /**
    * Serves a local redirect (`Location: /path` without `Status`, RFC 3875 §6.2.2). `req` has
    * already been turned into the new request: a GET of `location` without a body (`req.method`,

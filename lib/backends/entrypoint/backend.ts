@@ -1,9 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { isAbsolute, dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { AppConfig } from '../../config/types.js';
 import { answerServerError } from '../../envelope/answers.js';
-import { compileEnvironment, resolveProject, type AppEngineEnvironment, type EnvironmentOptions } from '../../envelope/environment.js';
+import { compileEnvironment, resolveProject } from '../../envelope/environment.js';
 import { jsonLogger, silentLogger, type Logger } from '../../envelope/logger.js';
 import { decodeRequestPath } from '../../envelope/request-path.js';
 import type { Middleware } from '../../handlers/response.js';
@@ -12,7 +11,7 @@ import { defaultPython, pythonEnvironment } from '../interpreter.js';
 import type { Lease, StartPath } from '../pool-contract.js';
 import { Pool } from '../pool.js';
 import { inheritedEnvironment } from '../process.js';
-import type { ScalingOptions } from '../scaling.js';
+import type { BackendOptions } from '../backend-options.js';
 import type { ScriptBackend } from '../script-backend.js';
 import { ReverseProxy } from '../proxy/proxy.js';
 import { refuseUpgrade } from '../proxy/upgrade.js';
@@ -23,25 +22,15 @@ import { EntrypointInstance } from './instance.js';
 import { startMetadataServer, type MetadataServer } from './metadata-server.js';
 
 /** Options of `entrypoint()` and `EntrypointBackend`. */
-export interface EntrypointOptions extends ScalingOptions, Omit<EnvironmentOptions, 'warn'> {
-  /** The loaded app.yaml: its `entrypoint`, scaling, health checks and `env_variables`. */
-  config: AppConfig;
+export interface EntrypointOptions extends BackendOptions {
   /**
    * The Python interpreter whose folder comes first on the entrypoint's `PATH`, so that
    * `gunicorn` and `python3` there are its (a virtualenv's, or Debian's). Default
    * `/usr/bin/python3` when it exists.
    */
   python?: string;
-  /** The App Engine variables, when the caller compiled them already, so every backend shows the same. */
-  environment?: AppEngineEnvironment;
-  /** Where instance lines go (the server's stdout and stderr, starts, restarts). Default JSON lines on stdout; `false` for none. */
-  logger?: Logger | false;
   /** Largest response body in bytes; a larger declared one is 502, a longer one cut. Default 32 MiB. */
   maxResponseBytes?: number;
-  /** Answers 502, 503 and 504. `appYaml()` passes its frontend's (the app's `error_handlers`). Default: App Engine's error page. */
-  answerError?: (req: IncomingMessage, res: ServerResponse, status: number) => void;
-  /** Milliseconds a request waits for a free instance before 503. Default 10 000. */
-  queueTimeout?: number;
   /**
    * Milliseconds an instance has to listen on `PORT` (and pass `readiness_check`) before it is
    * given up and restarted. Default: app.yaml's `readiness_check.app_start_timeout_sec`, else 30 000.

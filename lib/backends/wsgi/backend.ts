@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import type { AppConfig } from '../../config/types.js';
 import { answerServerError } from '../../envelope/answers.js';
-import { compileEnvironment, type AppEngineEnvironment, type EnvironmentOptions } from '../../envelope/environment.js';
+import { compileEnvironment, type AppEngineEnvironment } from '../../envelope/environment.js';
 import { jsonLogger, requestLogger, silentLogger, type Logger } from '../../envelope/logger.js';
 import type { Middleware } from '../../handlers/response.js';
 import { RouteTable, type RouteMatch } from '../../router/route-table.js';
@@ -11,28 +10,17 @@ import type { Lease, StartPath } from '../pool-contract.js';
 import { Pool } from '../pool.js';
 import { serveGuarded } from '../guard.js';
 import { answerUnavailable } from '../unavailable.js';
-import { instanceConcurrency, scalingPolicy, type ScalingOptions } from '../scaling.js';
+import { instanceConcurrency, scalingPolicy } from '../scaling.js';
 import { BridgeInstance, bridgePath } from './bridge.js';
 import { baseEnviron, requestEnviron } from './environ.js';
 import { Exchange, type ExchangeSettings } from './exchange.js';
 import type { WholeResponse } from './response.js';
 import { Frame } from './frames.js';
+import type { BackendOptions } from '../backend-options.js';
 import type { ScriptBackend } from '../script-backend.js';
 
 /** Options of `wsgi()` and `WsgiBackend`. */
-export interface WsgiOptions extends ScalingOptions, Omit<EnvironmentOptions, 'warn'> {
-  /** The loaded app.yaml (`loadAppYaml()`): its root, handlers, scaling, `threadsafe`, `env_variables`, `inbound_services`. */
-  config: AppConfig;
-  /** The Python interpreter. Default `/usr/bin/python3` when it exists, else `python3` on PATH. */
-  python?: string;
-  /**
-   * The App Engine variables, when the caller already compiled them (`compileEnvironment`), so
-   * that every backend of the app shows the same version and deployment id. Default: compiled
-   * here from `config` and the identity options.
-   */
-  environment?: AppEngineEnvironment;
-  /** Where instance lines go (requests' lines go to the envelope's logger). Default: JSON lines on stdout; `false` for none. */
-  logger?: Logger | false;
+export interface WsgiOptions extends BackendOptions {
   /**
    * Send responses as the app produces them instead of buffering them. Default false: App Engine
    * buffers dynamic responses, checks them whole, and never sends a partial one.
@@ -51,14 +39,6 @@ export interface WsgiOptions extends ScalingOptions, Omit<EnvironmentOptions, 'w
    * compression and caching. Not used with `stream`.
    */
   send?: (req: IncomingMessage, res: ServerResponse, response: WholeResponse) => void;
-  /**
-   * Answers what the backend itself decides: 500 (the app failed or gave an invalid response),
-   * 502 (its instance died), 503 (no instance free, or shutting down). `appYaml()` passes its
-   * frontend's `answerError` (the app's `error_handlers` pages). Default: App Engine's error page.
-   */
-  answerError?: (req: IncomingMessage, res: ServerResponse, status: number) => void;
-  /** Milliseconds a request waits for a free instance before 503. Default 10 000. */
-  queueTimeout?: number;
   /** Milliseconds an instance has to import the app and answer `/_ah/start` or `/_ah/warmup`. Default 30 000. */
   startTimeout?: number;
 }
