@@ -165,8 +165,9 @@ export function trackServers<S extends { root: string; close(): Promise<void> },
 ): (...args: A) => Promise<S> {
   const servers: S[] = [];
   after(async () => {
+    // Every server closed before any assertion, so that a failure does not keep the others running.
+    await Promise.allSettled(servers.map((s) => s.close()));
     for (const s of servers) {
-      await s.close();
       // A killed process takes a moment to go; one still there after that was left behind.
       await waitFor(() => leftovers(s.root).length === 0, 10_000, `no process left for ${s.root}`).catch(() => undefined);
       const left = leftovers(s.root).map((pid) => `${pid} ${commandOf(pid)}`);
