@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import express from 'express';
 import { appYaml, silentLogger, type AppYamlMiddleware } from '../../lib/index.js';
-import { fetch, makeCgiApp, processesIn, PYTHON, waitFor } from './cgi-harness.js';
+import { APP_YAML, fetch, makeCgiApp, processesIn, PYTHON, waitFor } from './cgi-harness.js';
 
 const FILES: Record<string, string> = {
   'page.py': `import os
@@ -24,7 +24,12 @@ if __name__ == '__main__':
 `,
   'go.py': "print('Location: /page?via=go')\nprint()\n",
   'gzip.py': "print('Content-Type: text/plain')\nprint()\nprint('compressible ' * 2000)\n",
+  'tofile.py': "print('Location: /files/hello.txt')\nprint()\n",
+  'files/hello.txt': 'hello from a static file\n',
 };
+
+// The CGI handlers of the harness's app.yaml, behind a static handler that local redirects can reach.
+const APP_YAML_WITH_FILES = APP_YAML.replace('handlers:\n', 'handlers:\n- url: /files/(.*)\n  static_files: files/\\1\n  upload: files/.*\n');
 
 describe('CGI scripts through appYaml()', () => {
   let root: string;
@@ -34,7 +39,7 @@ describe('CGI scripts through appYaml()', () => {
 
   before(async () => {
     root = makeCgiApp(FILES);
-    middleware = appYaml({ root, logger: silentLogger, python: PYTHON });
+    middleware = appYaml({ root, config: APP_YAML_WITH_FILES, logger: silentLogger, python: PYTHON });
     const app = express();
     app.use(middleware);
     app.use((_req, res) => {
@@ -69,6 +74,14 @@ describe('CGI scripts through appYaml()', () => {
     assert.match(r.text, /^page \d+ \/page\n$/);
   });
 
+  test('a local redirect to a static file goes through the whole handler list: the static handler answers', async () => {
+    const r = await fetch(port, '/tofile');
+    assert.equal(r.status, 200);
+    assert.equal(r.text, 'hello from a static file\n');
+    assert.match(String(r.headers.etag), /^"/);
+    assert.equal(r.headers['cache-control'], 'public, max-age=600');
+  });
+
   test('responses are compressed by the frontend for clients that take gzip', async () => {
     const r = await fetch(port, '/gzip', { headers: { 'Accept-Encoding': 'gzip', 'User-Agent': 'Mozilla/5.0 (gzip)' } });
     assert.equal(r.status, 200);
@@ -84,43 +97,5 @@ describe('CGI scripts through appYaml()', () => {
   test('close() stops the workers', async () => {
     await middleware.close();
     await waitFor(() => processesIn(root).length === 0, 5000, 'the workers to exit');
-  });
-});
-
-describe('a CGI local redirect through appYaml() goes through the whole handler list', () => {
-  let root: string;
-  let middleware: AppYamlMiddleware;
-  let server: Server;
-  let port: number;
-
-  before(async () => {
-    root = makeCgiApp({
-      'tofile.py': "print('Location: /files/hello.txt')\nprint()\n",
-      'files/hello.txt': 'hello from a static file\n',
-    });
-    const yaml = [
-      'runtime: python27', 'api_version: 1', 'threadsafe: false', 'handlers:',
-      '- url: /files/(.*)', '  static_files: files/\\1', '  upload: files/.*',
-      '- url: /(\\w+)', '  script: \\1.py', '',
-    ].join('\n');
-    middleware = appYaml({ root, config: yaml, logger: silentLogger, python: PYTHON });
-    server = createServer((req, res) => middleware(req, res, () => res.writeHead(404).end('host app')));
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    port = (server.address() as AddressInfo).port;
-  });
-
-  after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((ok) => server.close(() => ok()));
-    await middleware.close();
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  test('a redirect to a static file is answered by the static handler', async () => {
-    const r = await fetch(port, '/tofile');
-    assert.equal(r.status, 200);
-    assert.equal(r.text, 'hello from a static file\n');
-    assert.match(String(r.headers.etag), /^"/);
-    assert.equal(r.headers['cache-control'], 'public, max-age=600');
   });
 });
