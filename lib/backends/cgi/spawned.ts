@@ -4,6 +4,9 @@ import { spawnProcess, type ExitStatus, type ManagedProcess } from '../process.j
 import { CgiExchange, type CgiSettings } from './exchange.js';
 import type { ScriptFile } from './script-file.js';
 
+/** How long before the request's deadline a script that has not answered is stopped with 504. */
+const DEADLINE_LEAD_MS = 100;
+
 /** What one spawned run needs besides the request. */
 export interface SpawnSettings extends CgiSettings {
   python: string;
@@ -63,7 +66,12 @@ export class SpawnedScript extends CgiExchange {
     });
     void Promise.all([proc.exited, ended]).then(([status]) => this.onDone(status));
     const deadline = this.req.appEngine?.deadline;
-    if (deadline !== undefined) this.timer = setTimeout(this.onDeadline, Math.max(0, deadline - Date.now()));
+    if (deadline !== undefined) {
+      // A little before the envelope's own deadline answer (500), so that a script that never
+      // answers is the gateway timeout it is (security.md row 80), whichever timer Node runs first.
+      const left = Math.max(0, deadline - Date.now());
+      this.timer = setTimeout(this.onDeadline, left - Math.min(DEADLINE_LEAD_MS, left / 2));
+    }
     s.running.add(this);
   }
 
@@ -95,7 +103,7 @@ export class SpawnedScript extends CgiExchange {
     this.complete(problem);
   }
 
-  /** Only reached without the envelope, whose own deadline answers first (and aborts the request's signal). */
+  /** The script has not answered by (just before) the request's deadline: stopped, 504. */
   private readonly onDeadline = (): void => {
     if (this.answered) return;
     this.logger().error({ script: this.script }, 'The CGI script did not answer by the deadline; stopped, answered 504');
