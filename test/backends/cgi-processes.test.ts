@@ -60,10 +60,10 @@ describe('stopping spawned CGI scripts', () => {
   });
   after(() => s.close());
 
-  test('row 80: a script that never answers gets the deadline answer; its group (grandchild included) is killed', async () => {
+  test('row 80: a script that never answers is a 504 just before the deadline; its group (grandchild included) is killed', async () => {
     const file = join(s.root, 'hang.pids');
     const r = await fetch(s.port, `/hang?${file}`);
-    assert.equal(r.status, 500);
+    assert.equal(r.status, 504);
     const [leader, child] = pids(file);
     assert.ok(leader > 0 && child > 0);
     // SIGTERM is ignored: only the SIGKILL that follows it stops them.
@@ -73,7 +73,7 @@ describe('stopping spawned CGI scripts', () => {
   test('a grandchild holding stdout does not hold the response: the group dies with the script', async () => {
     const file = join(s.root, 'daemon.pids');
     const r = await fetch(s.port, `/daemon?${file}`);
-    // Without the group kill, stdout would stay open until the deadline (500).
+    // Without the group kill, stdout would stay open until the deadline (504).
     assert.equal(r.status, 200);
     assert.equal(r.text, 'answered\n');
     const [, child] = pids(file);
