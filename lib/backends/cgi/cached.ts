@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Lease } from '../pool-contract.js';
-import { BodySender } from '../wsgi/body-sender.js';
-import { softDeadlineIn, type BridgeInstance, type CallHandler } from '../wsgi/bridge.js';
+import { BridgeCall } from '../wsgi/bridge-call.js';
+import type { BridgeInstance, CallHandler } from '../wsgi/bridge.js';
 import { Frame } from '../wsgi/frames.js';
 import { CgiExchange, type CgiSettings } from './exchange.js';
 
@@ -22,10 +22,8 @@ export interface CachedSettings extends CgiSettings {
  * An exception in the script is App Engine's 500 (traceback to the log).
  */
 export class CachedScript extends CgiExchange implements CallHandler {
-  private id = 0;
   private settled = false;
-  private sender: BodySender | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private call!: BridgeCall;
 
   constructor(
     req: IncomingMessage,
@@ -41,15 +39,9 @@ export class CachedScript extends CgiExchange implements CallHandler {
 
   /** `environ`: the meta-variables as native strings, flat pairs. */
   start(environ: readonly string[]): void {
-    const instance = this.lease.instance;
-    const deadlineIn = softDeadlineIn(this.req, this.cached.deadlineGrace);
-    this.id = instance.open(this, { script: this.script, environ, body: this.body !== undefined, window: 0, deadlineIn });
+    const setup = { script: this.script, environ, body: this.body, window: 0, deadlineGrace: this.cached.deadlineGrace };
+    this.call = new BridgeCall(this.lease.instance, this, this.req, { ...setup, onBodyError: this.onBodyError, onHardDeadline: this.onHardDeadline });
     this.watch();
-    if (this.body) {
-      this.sender = new BodySender(instance, this.id, this.body, this.onBodyError);
-      this.sender.start();
-    }
-    if (deadlineIn !== undefined) this.timer = setTimeout(this.onSoftDeadline, deadlineIn);
   }
 
   onFrame(type: number, payload: Buffer): void {
@@ -65,7 +57,7 @@ export class CachedScript extends CgiExchange implements CallHandler {
         this.logger().error({ script: this.script }, `The CGI script failed: ${(JSON.parse(payload.toString('utf8')) as { m: string }).m}; answered 500`);
         return this.fail(500);
       case Frame.Ack:
-        return this.sender?.ack(Number(payload.toString('latin1')));
+        return this.call.ack(Number(payload.toString('latin1')));
       case Frame.Log:
         return this.lease.instance.logLine(payload, this.logger());
     }
@@ -78,18 +70,16 @@ export class CachedScript extends CgiExchange implements CallHandler {
   }
 
   protected abandon(): void {
-    if (!this.settled) this.lease.instance.send(Frame.Abort, this.id);
+    if (!this.settled) this.call.send(Frame.Abort);
   }
 
   /** The worker is done with the request: frees the slot. False if it already was. */
   private settle(): boolean {
     if (this.settled) return false;
     this.settled = true;
-    clearTimeout(this.timer);
+    this.call.end();
     this.unwatch();
-    this.lease.instance.close(this.id);
     this.lease.release();
-    this.sender?.stop();
     return true;
   }
 
@@ -97,13 +87,6 @@ export class CachedScript extends CgiExchange implements CallHandler {
   private readonly onBodyError = (): void => {
     this.answered = true;
     this.abandon();
-  };
-
-  private readonly onSoftDeadline = (): void => {
-    if (this.settled) return;
-    this.lease.instance.send(Frame.Deadline, this.id);
-    const deadline = this.req.appEngine!.deadline!;
-    this.timer = setTimeout(this.onHardDeadline, Math.max(0, deadline - Date.now()));
   };
 
   private readonly onHardDeadline = (): void => {

@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { requestLogger, type Logger } from '../../envelope/logger.js';
 import type { Lease } from '../pool-contract.js';
-import { BodySender } from './body-sender.js';
-import { softDeadlineIn, type BridgeInstance, type CallHandler } from './bridge.js';
+import { BridgeCall } from './bridge-call.js';
+import type { BridgeInstance, CallHandler } from './bridge.js';
 import { Frame } from './frames.js';
 import { applyHead, parseHead, sendWhole, wholeBody, wholeResponse, type ResponseHead, type WholeResponse } from './response.js';
 
@@ -37,7 +37,6 @@ export interface ExchangeSettings {
  * 500 if the app has not, and the instance, still busy with the request, is killed.
  */
 export class Exchange implements CallHandler {
-  private id = 0;
   private head: ResponseHead | undefined;
   private chunks: Buffer[] = [];
   private size = 0;
@@ -45,8 +44,7 @@ export class Exchange implements CallHandler {
   private answered = false;
   /** The bridge is done with the request (F, R, or the instance is gone). */
   private settled = false;
-  private timer: NodeJS.Timeout | undefined;
-  private sender: BodySender | undefined;
+  private call!: BridgeCall;
   private streamed = 0;
 
   constructor(
@@ -59,16 +57,10 @@ export class Exchange implements CallHandler {
   ) {}
 
   start(script: string, environ: readonly string[]): void {
-    const instance = this.lease.instance;
-    const deadlineIn = softDeadlineIn(this.req, this.settings.deadlineGrace);
-    const window = this.settings.stream ? STREAM_WINDOW : 0;
-    this.id = instance.open(this, { script, environ, body: this.body !== undefined, window, deadlineIn });
+    const { deadlineGrace, stream } = this.settings;
+    const window = stream ? STREAM_WINDOW : 0;
+    this.call = new BridgeCall(this.lease.instance, this, this.req, { script, environ, body: this.body, window, deadlineGrace, onBodyError: this.onClose, onHardDeadline: this.onHardDeadline });
     this.res.once('close', this.onClose);
-    if (this.body) {
-      this.sender = new BodySender(instance, this.id, this.body, this.onClose);
-      this.sender.start();
-    }
-    if (deadlineIn !== undefined) this.timer = setTimeout(this.onSoftDeadline, deadlineIn);
   }
 
   onFrame(type: number, payload: Buffer): void {
@@ -82,7 +74,7 @@ export class Exchange implements CallHandler {
       case Frame.Failed:
         return this.onFailed((JSON.parse(payload.toString('utf8')) as { m: string }).m);
       case Frame.Ack:
-        return this.sender?.ack(Number(payload.toString('latin1')));
+        return this.call.ack(Number(payload.toString('latin1')));
       case Frame.Log:
         return this.lease.instance.logLine(payload, this.logger());
     }
@@ -120,7 +112,7 @@ export class Exchange implements CallHandler {
     const declared = this.head?.contentLength;
     if (declared !== undefined && this.streamed + chunk.length > declared) chunk = chunk.subarray(0, declared - this.streamed);
     this.streamed += chunk.length;
-    const ack = () => this.lease.instance.send(Frame.Ack, this.id, String(chunk.length));
+    const ack = () => this.call.send(Frame.Ack, String(chunk.length));
     if (this.res.write(chunk)) ack();
     else this.res.once('drain', ack);
   }
@@ -177,14 +169,7 @@ export class Exchange implements CallHandler {
   private readonly onClose = (): void => {
     if (this.settled || this.answered) return;
     this.answered = true;
-    this.lease.instance.send(Frame.Abort, this.id);
-  };
-
-  private readonly onSoftDeadline = (): void => {
-    if (this.settled) return;
-    this.lease.instance.send(Frame.Deadline, this.id);
-    const deadline = this.req.appEngine!.deadline!;
-    this.timer = setTimeout(this.onHardDeadline, Math.max(0, deadline - Date.now()));
+    this.call.send(Frame.Abort);
   };
 
   private readonly onHardDeadline = (): void => {
@@ -198,7 +183,7 @@ export class Exchange implements CallHandler {
   /** Stops sending the answer we had; the app's remaining frames are drained until F or R. */
   private reject(message: string, response?: WholeResponse): void {
     this.logger().error({}, message);
-    this.lease.instance.send(Frame.Abort, this.id);
+    this.call.send(Frame.Abort);
     this.chunks = [];
     this.fail(500, response);
   }
@@ -224,11 +209,9 @@ export class Exchange implements CallHandler {
   /** The bridge is done with the request: free the slot and stop listening. */
   private settle(): void {
     this.settled = true;
-    clearTimeout(this.timer);
-    this.lease.instance.close(this.id);
+    this.call.end();
     this.lease.release();
     this.res.off('close', this.onClose);
-    this.sender?.stop();
   }
 
   private logger(): Logger {
