@@ -7,11 +7,11 @@
 // measures every case once; the table shows the median of the rounds.
 // Needs Linux, two cores, taskset, wrk (apt-get install -y wrk) and /usr/bin/python3.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { preflight } from '../lib/preflight.mjs';
 import { freePort } from '../lib/procs.mjs';
 import { startGroup } from '../lib/server-group.mjs';
 
@@ -27,16 +27,7 @@ const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
 
-for (const [tool, hint] of [['wrk', 'apt-get install -y wrk'], ['taskset', 'apt-get install -y util-linux'], [PYTHON, 'apt-get install -y python3']]) {
-  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-    log(`missing ${tool}: ${hint}`);
-    process.exit(1);
-  }
-}
-if (!existsSync(join(HERE, '..', '..', 'dist', 'index.js'))) {
-  log('dist/ is missing: run npm run build first');
-  process.exit(1);
-}
+preflight([['wrk', 'apt-get install -y wrk'], ['taskset', 'apt-get install -y util-linux'], [PYTHON, 'apt-get install -y python3']]);
 
 const SPAWN = 'appyaml CGI, process per request';
 const CACHED = 'appyaml CGI, cached main()';

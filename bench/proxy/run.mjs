@@ -14,6 +14,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { preflight } from '../lib/preflight.mjs';
 import { freePort } from '../lib/procs.mjs';
 import { startGroup } from '../lib/server-group.mjs';
 import { gunicornCommand } from './gunicorn.mjs';
@@ -38,16 +39,7 @@ const cores = availableParallelism();
 const serverCores = cores > 2 ? `0-${cores - 2}` : '0';
 const loadCore = String(cores - 1);
 
-for (const [tool, hint] of [['wrk', 'apt-get install -y wrk'], ['taskset', 'apt-get install -y util-linux'], [NGINX, 'apt-get install -y nginx'], ['/usr/bin/gunicorn', 'apt-get install -y gunicorn python3-flask']]) {
-  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-    log(`missing ${tool}: ${hint}`);
-    process.exit(1);
-  }
-}
-if (!existsSync(join(HERE, '..', '..', 'dist', 'index.js'))) {
-  log('dist/ is missing: run npm run build first');
-  process.exit(1);
-}
+preflight([['wrk', 'apt-get install -y wrk'], ['taskset', 'apt-get install -y util-linux'], [NGINX, 'apt-get install -y nginx'], ['/usr/bin/gunicorn', 'apt-get install -y gunicorn python3-flask']]);
 if (!existsSync(join(HERE, '..', 'node_modules', 'http-proxy')) || !existsSync(join(HERE, '..', 'node_modules', 'undici'))) {
   log('bench dependencies are missing: npm --prefix bench install');
   process.exit(1);

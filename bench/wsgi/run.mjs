@@ -7,11 +7,12 @@
 // machine skews less than a single measurement.
 // Needs Linux, two cores, taskset, wrk (apt-get install -y wrk) and gunicorn (apt-get install -y gunicorn).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { preflight } from '../lib/preflight.mjs';
 import { freePort } from '../lib/procs.mjs';
 import { startGroup } from '../lib/server-group.mjs';
 
@@ -27,16 +28,7 @@ const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
 
-for (const [tool, hint] of [['wrk', 'apt-get install -y wrk'], ['taskset', 'apt-get install -y util-linux'], ['/usr/bin/gunicorn', 'apt-get install -y gunicorn']]) {
-  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-    log(`missing ${tool}: ${hint}`);
-    process.exit(1);
-  }
-}
-if (!existsSync(join(HERE, '..', '..', 'dist', 'index.js'))) {
-  log('dist/ is missing: run npm run build first');
-  process.exit(1);
-}
+preflight([['wrk', 'apt-get install -y wrk'], ['taskset', 'apt-get install -y util-linux'], ['/usr/bin/gunicorn', 'apt-get install -y gunicorn']]);
 
 const SERVERS = [
   { name: 'appyaml WSGI, threadsafe', command: [process.execPath, join(HERE, 'server.mjs'), 'wsgi', APP] },
