@@ -92,8 +92,9 @@ export class CachedScript extends CgiExchange implements CallHandler {
   private readonly onHardDeadline = (): void => {
     if (this.settled) return;
     this.logger().error({ instance: this.lease.instance.id, script: this.script }, 'The CGI script did not answer by the deadline; killing its worker');
-    // The envelope answers the client at this deadline; without it, 504.
-    this.fail(504);
+    // The envelope, whose deadline this is, answers the client at this same moment (500 or the
+    // timeout page), as for WSGI; answering here too would race it.
+    this.answered = true;
     this.cached.retire(this.lease.instance);
   };
 }
